@@ -1,0 +1,13 @@
+# Copyright (c) mmrgbir contributors. Licensed under the Apache License 2.0.
+from mmrgbir.registry import TRANSFORMS, register_lazy
+from .formatting import PackRGBXSegInputs, check_stacked_channels
+from .loading import LoadRGBXImageFromFile
+from .sod_loading import LoadSODAnnotations
+from .wrappers import RGBOnly, XOnly
+
+# Detection transforms import mmdet: registered here, imported on first use.
+for _name in ('PackRGBXDetInputs', 'RGBXPad'):
+    register_lazy(TRANSFORMS, _name, 'mmrgbir.datasets.transforms.det_transforms')
+
+__all__ = ['LoadRGBXImageFromFile', 'LoadSODAnnotations', 'PackRGBXSegInputs', 'RGBOnly',
+           'XOnly', 'check_stacked_channels']

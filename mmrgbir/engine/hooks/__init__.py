@@ -1,0 +1,4 @@
+# Copyright (c) mmrgbir contributors. Licensed under the Apache License 2.0.
+from .param_report_hook import ParameterReportHook
+
+__all__ = ['ParameterReportHook']

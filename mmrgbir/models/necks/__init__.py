@@ -1,0 +1,6 @@
+# Copyright (c) mmrgbir contributors. Licensed under the Apache License 2.0.
+from .fusion import (AddFusion, CMXFusion, ConcatFusion, CrossModalAttentionFusion,
+                     CrossModalRectification)
+
+__all__ = ['AddFusion', 'CMXFusion', 'ConcatFusion', 'CrossModalAttentionFusion',
+           'CrossModalRectification']

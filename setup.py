@@ -1,0 +1,47 @@
+# Copyright (c) mmrgbir contributors. Licensed under the Apache License 2.0.
+import os.path as osp
+
+from setuptools import find_packages, setup
+
+
+def readme():
+    with open(osp.join(osp.dirname(__file__), 'README.md'), encoding='utf-8') as f:
+        return f.read()
+
+
+def version():
+    ns = {}
+    with open(osp.join(osp.dirname(__file__), 'mmrgbir', 'version.py')) as f:
+        exec(f.read(), ns)
+    return ns['__version__']
+
+
+def requirements(path):
+    reqs = []
+    with open(osp.join(osp.dirname(__file__), path)) as f:
+        for line in f:
+            line = line.split('#')[0].strip()
+            if line and not line.startswith('-'):
+                reqs.append(line)
+    return reqs
+
+
+setup(
+    name='mmrgbir',
+    version=version(),
+    description='RGB + thermal / depth perception for mmsegmentation and mmdetection',
+    long_description=readme(),
+    long_description_content_type='text/markdown',
+    license='Apache-2.0',
+    packages=find_packages(include=['mmrgbir', 'mmrgbir.*']),
+    include_package_data=True,
+    python_requires='>=3.9',
+    # torch, torchvision and mmcv (compiled ops) are installed by tools/setup_env.sh.
+    install_requires=['torch>=2.6,<2.14', 'torchvision', 'mmcv>=2.0.0,<2.2.0']
+    + requirements('requirements/runtime.txt'),
+    extras_require={'tests': requirements('requirements/tests.txt')},
+    classifiers=[
+        'License :: OSI Approved :: Apache Software License',
+        'Programming Language :: Python :: 3',
+    ],
+)

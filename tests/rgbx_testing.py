@@ -1,0 +1,51 @@
+# Copyright (c) mmrgbir contributors. Licensed under the Apache License 2.0.
+"""Shared test helpers. The real sample data is found through MMRGBIR_DATA
+(default: ../shared/data next to the repository); tests that need it skip when absent."""
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+DATA_ROOT = os.environ.get('MMRGBIR_DATA', osp.join(REPO, '..', 'shared', 'data'))
+
+
+def shared_data(*parts):
+    """Path under the shared sample data, or skip the test with the reason."""
+    path = osp.join(DATA_ROOT, *parts)
+    if not osp.exists(path):
+        pytest.skip(f'sample data not found: {path} (set MMRGBIR_DATA)')
+    return path
+
+
+def write_pair(root, name, rgb, x, label=None, rgb_dir='rgb', x_dir='thermal',
+               label_dir='labels'):
+    """Write an RGB (given in RGB order), X and optional label PNG under root."""
+    for d in (rgb_dir, x_dir, label_dir):
+        os.makedirs(osp.join(root, d), exist_ok=True)
+    cv2.imwrite(osp.join(root, rgb_dir, name + '.png'), rgb[..., ::-1])
+    cv2.imwrite(osp.join(root, x_dir, name + '.png'), x)
+    if label is not None:
+        cv2.imwrite(osp.join(root, label_dir, name + '.png'), label)
+
+
+def pattern_pair(h=64, w=80, x_channels=1, x_dtype=np.uint8, seed=0):
+    """An RGB / X / label triple with the same asymmetric pattern in all three.
+
+    RGB and X are noise with a bright L-shaped marker; the label is 1 on the
+    marker, 0 elsewhere, so alignment can be checked after any transform.
+    """
+    rng = np.random.default_rng(seed)
+    label = np.zeros((h, w), np.uint8)
+    label[10:40, 12:20] = 1
+    label[32:40, 12:50] = 1
+    rgb = rng.integers(0, 60, (h, w, 3), dtype=np.uint8)
+    rgb[label == 1] = 250
+    top = 60000 if x_dtype == np.uint16 else 250
+    x = rng.integers(0, top // 5, (h, w), dtype=np.int64).astype(x_dtype)
+    x[label == 1] = top
+    if x_channels == 3:
+        x = np.stack([x, x // 2, x // 3], axis=2).astype(x_dtype)
+    return rgb, x, label
