@@ -1,5 +1,6 @@
 # Copyright (c) mmrgbir contributors. Licensed under the Apache License 2.0.
 """Semantic segmentation and salient-object datasets of RGB + X folders."""
+import json
 import os.path as osp
 from typing import Dict, List, Optional
 
@@ -45,8 +46,10 @@ class RGBXSegDataset(BaseSegDataset):
         x_suffix: suffix of the X files (``img_suffix`` and ``seg_map_suffix`` as in
             mmseg's ``BaseSegDataset``).
         x_kind: 'thermal', 'depth' or 'x'; recorded in the modality layout.
-        ann_file: optional split file, one base name per line (relative to the RGB
-            folder, without suffix).
+        ann_file: optional split file: a text file with one base name per line
+            (relative to the RGB folder, without suffix), or a ``.json`` mapping
+            ``{base name: split name}`` used with ``split``.
+        split: the split to take from a ``.json`` ``ann_file`` (e.g. 'train').
         label_map: optional ``{stored id: training id}`` mapping applied when the
             label maps are loaded (replaces the mapping that mmseg derives from a
             subset of ``metainfo['classes']``).
@@ -59,12 +62,13 @@ class RGBXSegDataset(BaseSegDataset):
 
     def __init__(self, x_suffix: str = '.png', x_kind: str = 'thermal',
                  label_map: Optional[Dict[int, int]] = None, check_files: bool = True,
-                 **kwargs) -> None:
+                 split: Optional[str] = None, **kwargs) -> None:
         if x_kind not in X_KINDS:
             raise ValueError(f'x_kind must be one of {X_KINDS}, got {x_kind!r}')
         self.x_suffix = x_suffix
         self.x_kind = x_kind
         self.check_files = check_files
+        self.split = split
         self._user_label_map = None if label_map is None else {
             int(k): int(v) for k, v in dict(label_map).items()}
         kwargs.setdefault('img_suffix', '.png')
@@ -84,8 +88,11 @@ class RGBXSegDataset(BaseSegDataset):
             raise KeyError(
                 f'{type(self).__name__}: data_prefix needs an "x_path" entry (the X folder), '
                 f'got {self.data_prefix}')
-        data_list = super().load_data_list()
         img_dir = self.data_prefix.get('img_path', '')
+        if self.ann_file and self.ann_file.endswith('.json'):
+            data_list = [self._info_for(img_dir, name) for name in self._json_split_names()]
+        else:
+            data_list = super().load_data_list()
         x_dir = self.data_prefix['x_path']
         for info in data_list:
             rel = osp.relpath(info['img_path'], img_dir) if img_dir else info['img_path']
@@ -105,6 +112,27 @@ class RGBXSegDataset(BaseSegDataset):
             check_files_exist(data_list, ('img_path', 'x_path', 'seg_map_path'),
                               type(self).__name__, self.backend_args)
         return data_list
+
+    def _json_split_names(self) -> List[str]:
+        with open(self.ann_file) as f:
+            mapping = json.load(f)
+        if not isinstance(mapping, dict):
+            raise ValueError(f'{self.ann_file}: expected a {{name: split}} mapping')
+        splits = sorted(set(map(str, mapping.values())))
+        if self.split not in splits:
+            raise ValueError(f'{type(self).__name__}: split={self.split!r} is not in '
+                             f'{self.ann_file} (splits: {splits})')
+        return sorted(k for k, v in mapping.items() if v == self.split)
+
+    def _info_for(self, img_dir: str, name: str) -> dict:
+        # the same record that BaseSegDataset builds for a line of a text split file
+        info = dict(img_path=osp.join(img_dir, name + self.img_suffix),
+                    label_map=self.label_map, reduce_zero_label=self.reduce_zero_label,
+                    seg_fields=[])
+        ann_dir = self.data_prefix.get('seg_map_path', None)
+        if ann_dir is not None:
+            info['seg_map_path'] = osp.join(ann_dir, name + self.seg_map_suffix)
+        return info
 
 
 @DATASETS.register_module()
