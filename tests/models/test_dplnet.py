@@ -17,6 +17,15 @@ from mmrgbir.models.utils.param_report import count_parameters
 B5_WIDTHS = [64, 128, 320, 512]
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: one intra-op thread is as fast and does not stall on a busy CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def mmseg_mit(arch, **kwargs):
     """mmseg 1.2.2's MixVisionTransformer with the settings of ``arch``."""
     s = MIT_SETTINGS[arch]
@@ -373,21 +382,23 @@ def test_registered_and_buildable_from_config():
 def test_stock_mmseg_segmentor_trains_on_top():
     """DPLNetMiT + stock SegformerHead inside mmseg's EncoderDecoder: one train step."""
     from mmengine.optim import OptimWrapper
+    from mmengine.registry import DefaultScope
     from mmengine.structures import PixelData
     from mmseg.registry import MODELS as SEG
     from mmseg.structures import SegDataSample
     from mmseg.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     torch.manual_seed(0)
-    model = SEG.build(dict(
-        type='EncoderDecoder',
-        data_preprocessor=dict(type='SegDataPreProcessor', mean=[0.0] * 4, std=[1.0] * 4,
-                               size=(64, 96), pad_val=0, seg_pad_val=255),
-        backbone=dict(type='DPLNetMiT', arch='b0', x_channels=1),
-        decode_head=dict(type='SegformerHead', in_channels=[32, 64, 160, 256],
-                         in_index=[0, 1, 2, 3], channels=32, num_classes=4,
-                         norm_cfg=dict(type='BN', requires_grad=True), align_corners=False,
-                         loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))))
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = SEG.build(dict(
+            type='EncoderDecoder',
+            data_preprocessor=dict(type='SegDataPreProcessor', mean=[0.0] * 4, std=[1.0] * 4,
+                                   size=(64, 96), pad_val=0, seg_pad_val=255),
+            backbone=dict(type='DPLNetMiT', arch='b0', x_channels=1),
+            decode_head=dict(type='SegformerHead', in_channels=[32, 64, 160, 256],
+                             in_index=[0, 1, 2, 3], channels=32, num_classes=4,
+                             norm_cfg=dict(type='BN', requires_grad=True), align_corners=False,
+                             loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))))
     model.init_weights()
     samples = []
     for _ in range(2):
