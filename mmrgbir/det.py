@@ -9,3 +9,6 @@ from mmrgbir.datasets.rgbx_coco import RGBXCocoDataset  # noqa: F401
 from mmrgbir.datasets.transforms.det_transforms import PackRGBXDetInputs, RGBXPad  # noqa: F401
 from mmrgbir.models.data_preprocessors.det_data_preprocessor import \
     RGBXDetDataPreprocessor  # noqa: F401
+from mmrgbir.datasets.benchmarks.det_benchmarks import (FLIRAlignedDataset,  # noqa: F401
+                                                        KAISTDataset, LLVIPDataset,
+                                                        M3FDDataset)

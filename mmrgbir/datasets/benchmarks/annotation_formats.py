@@ -15,7 +15,7 @@ from collections import Counter
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 __all__ = ['refuse_existing', 'image_size', 'read_voc_xml', 'read_yolo_txt', 'yolo_to_xywh',
-           'read_bbgt_txt', 'read_id_list', 'hash_split', 'CocoBuilder']
+           'read_bbgt_txt', 'read_id_list', 'hash_split', 'CocoBuilder', 'add_voc_objects']
 
 
 def refuse_existing(*paths: str) -> None:
@@ -249,3 +249,32 @@ class CocoBuilder:
         os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
         with open(path, 'x') as f:
             json.dump(self.to_dict(), f)
+
+
+def add_voc_objects(builder: CocoBuilder, image_id: int, annotation: dict,
+                    class_map: Dict[str, Optional[str]], dropped: Counter,
+                    one_based: bool = False) -> int:
+    """Add the objects of a :func:`read_voc_xml` result to ``builder``.
+
+    Args:
+        class_map: lower-case VOC name -> category name; names not in it (or mapped
+            to None) are not added and are counted in ``dropped``.
+        one_based: subtract 1 from ``xmin`` / ``ymin`` (VOC's 1-based pixel
+            indices, as mmdet 2.x read them); by default the numbers are kept.
+
+    ``difficult`` objects become ignore regions (``iscrowd: 1``), as mmdet's VOC
+    evaluation ignores them. Returns the number of boxes added.
+    """
+    added = 0
+    for obj in annotation['objects']:
+        category = class_map.get(obj['name'].lower())
+        if category is None:
+            dropped[obj['name']] += 1
+            continue
+        x1, y1, x2, y2 = obj['bbox']
+        if one_based:
+            x1, y1 = x1 - 1, y1 - 1
+        builder.add_box(image_id, category, [x1, y1, x2 - x1, y2 - y1],
+                        iscrowd=int(obj['difficult'] > 0))
+        added += 1
+    return added

@@ -3,11 +3,12 @@ from mmrgbir.registry import TRANSFORMS, register_lazy
 from .formatting import PackRGBXSegInputs, check_stacked_channels
 from .loading import LoadRGBXImageFromFile
 from .sod_loading import LoadSODAnnotations
+from .stacked_loading import LoadStackedRGBXImageFromFile
 from .wrappers import RGBOnly, XOnly
 
 # Detection transforms import mmdet: registered here, imported on first use.
 for _name in ('PackRGBXDetInputs', 'RGBXPad'):
     register_lazy(TRANSFORMS, _name, 'mmrgbir.datasets.transforms.det_transforms')
 
-__all__ = ['LoadRGBXImageFromFile', 'LoadSODAnnotations', 'PackRGBXSegInputs', 'RGBOnly',
+__all__ = ['LoadRGBXImageFromFile', 'LoadSODAnnotations', 'LoadStackedRGBXImageFromFile', 'PackRGBXSegInputs', 'RGBOnly',
            'XOnly', 'check_stacked_channels']

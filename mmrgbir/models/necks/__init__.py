@@ -1,6 +1,7 @@
 # Copyright (c) mmrgbir contributors. Licensed under the Apache License 2.0.
 from .fusion import (AddFusion, CMXFusion, ConcatFusion, CrossModalAttentionFusion,
                      CrossModalRectification)
+from .simple_fpn import SimpleFeaturePyramid
 
 __all__ = ['AddFusion', 'CMXFusion', 'ConcatFusion', 'CrossModalAttentionFusion',
-           'CrossModalRectification']
+           'CrossModalRectification', 'SimpleFeaturePyramid']

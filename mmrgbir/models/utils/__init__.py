@@ -1,8 +1,12 @@
 # Copyright (c) mmrgbir contributors. Licensed under the Apache License 2.0.
+from .adapter_checkpoint import (AdapterLoadReport, BaseWeightsMismatchError,
+                                 load_adapter_checkpoint, save_adapter_checkpoint,
+                                 sha256_file)
 from .freeze import FrozenBackboneMixin, apply_trainable, frozen_batchnorms
 from .param_report import count_parameters, parameter_groups, parameter_table
 from .pretrained import LoadReport, load_pretrained, read_state_dict
 
-__all__ = ['FrozenBackboneMixin', 'apply_trainable', 'frozen_batchnorms',
-           'count_parameters', 'parameter_groups', 'parameter_table', 'LoadReport',
-           'load_pretrained', 'read_state_dict']
+__all__ = ['AdapterLoadReport', 'BaseWeightsMismatchError', 'FrozenBackboneMixin',
+           'LoadReport', 'apply_trainable', 'count_parameters', 'frozen_batchnorms',
+           'load_adapter_checkpoint', 'load_pretrained', 'parameter_groups',
+           'parameter_table', 'read_state_dict', 'save_adapter_checkpoint', 'sha256_file']

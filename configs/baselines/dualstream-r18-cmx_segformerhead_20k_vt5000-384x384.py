@@ -1,0 +1,18 @@
+# Fusion baseline: two ResNet-18 streams (RGB, X) with CMX-style fusion and a SegFormer
+# head, on VT5000 salient-object detection (384x384 crops, 20k iterations). Dataset,
+# protocol and the published numbers it is compared with: configs/_base_/datasets/vt5000.py
+# and docs/datasets.md.
+_base_ = [
+    '../_base_/default_runtime_seg.py',
+    '../_base_/datasets/vt5000.py',
+    '../_base_/models/dualstream_resnet18_segformerhead.py',
+    'mmseg::_base_/schedules/schedule_20k.py',
+]
+# SOD as 2-class segmentation (background / salient); SODMetric reads the softmax of
+# the salient channel. The VT thermal images are 3-channel files: X has 3 channels.
+img_scale = (384, 384)
+model = dict(
+    data_preprocessor=dict(size=img_scale, x_mean=[128.0, 128.0, 128.0],
+                           x_std=[64.0, 64.0, 64.0]),
+    backbone=dict(x_channels=3),
+    decode_head=dict(num_classes=2))

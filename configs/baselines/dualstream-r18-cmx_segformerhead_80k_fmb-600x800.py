@@ -1,0 +1,11 @@
+# Fusion baseline: two ResNet-18 streams (RGB, X) with CMX-style fusion and a SegFormer
+# head, on FMB (600x800 crops, 80k iterations). Dataset, protocol and the published numbers
+# it is compared with: configs/_base_/datasets/fmb.py and docs/datasets.md.
+_base_ = [
+    '../_base_/default_runtime_seg.py',
+    '../_base_/datasets/fmb.py',
+    '../_base_/models/dualstream_resnet18_segformerhead.py',
+    'mmseg::_base_/schedules/schedule_80k.py',
+]
+crop_size = (600, 800)
+model = dict(data_preprocessor=dict(size=crop_size), decode_head=dict(num_classes=15))
