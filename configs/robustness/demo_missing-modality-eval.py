@@ -7,7 +7,8 @@
 # test images; 'missing' sets a modality to 0 before normalisation (see
 # mmrgbir/datasets/transforms/robustness.py for how that relates to pad_val).
 _base_ = ['../demo/night-rgbt_dualstream-r18-cmx_segformerhead.py']
-
+custom_imports = dict(imports=['mmrgbir'],
+                      allow_failed_imports=False)
 
 robustness_conditions = [
     dict(name='clean', transforms=[]),

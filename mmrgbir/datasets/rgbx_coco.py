@@ -1,5 +1,6 @@
 # Copyright (c) mmrgbir contributors. Licensed under the Apache License 2.0.
 """COCO-format detection with a pixel-aligned X image per RGB image (imports mmdet)."""
+import json
 import os.path as osp
 from typing import List, Optional, Union
 
@@ -9,6 +10,20 @@ from mmdet.registry import DATASETS
 from mmrgbir.structures import X_KINDS
 from .pipeline_check import check_rgbx_pipeline
 from .rgbx_seg import check_files_exist
+
+
+def check_coco_json(path: str, who: str) -> None:
+    """Fail early, naming the file, on a json that is not a COCO annotation file."""
+    try:
+        with open(path) as f:
+            coco = json.load(f)
+    except ValueError as exc:
+        raise ValueError(f'{who}: {path} is not valid json: {exc}') from exc
+    missing = [k for k in ('images', 'annotations', 'categories')
+               if not isinstance(coco, dict) or k not in coco]
+    if missing:
+        raise ValueError(f'{who}: {path} has no {missing}; expected a COCO json with '
+                         f'"images", "annotations" and "categories"')
 
 
 @DATASETS.register_module()
@@ -45,6 +60,8 @@ class RGBXCocoDataset(CocoDataset):
         if osp.isfile(self.ann_file) and osp.getsize(self.ann_file) == 0:
             raise ValueError(f'{name}: annotation file {self.ann_file} is empty; expected a '
                              f'COCO json with "images", "annotations" and "categories"')
+        if osp.isfile(self.ann_file):
+            check_coco_json(self.ann_file, name)
         data_list = super().load_data_list()
         if not data_list:
             raise ValueError(f'{name}: annotation file {self.ann_file} lists no image')

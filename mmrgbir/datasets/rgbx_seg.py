@@ -114,8 +114,12 @@ class RGBXSegDataset(BaseSegDataset):
         return data_list
 
     def _json_split_names(self) -> List[str]:
-        with open(self.ann_file) as f:
-            mapping = json.load(f)
+        try:
+            with open(self.ann_file) as f:
+                mapping = json.load(f)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f'{type(self).__name__}: cannot read the split file '
+                             f'{self.ann_file}: {exc}') from exc
         if not isinstance(mapping, dict):
             raise ValueError(f'{self.ann_file}: expected a {{name: split}} mapping')
         splits = sorted(set(map(str, mapping.values())))

@@ -12,14 +12,12 @@ defaults of ``mmrgbir.apis.robustness.DEFAULT_CONDITIONS``.
 import argparse
 import json
 import os.path as osp
-import sys
 
 from mmengine.config import Config, DictAction
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-import mmrgbir  # noqa: E402,F401  (registers components, fixes checkpoint loading)
-from mmrgbir.apis.robustness import (  # noqa: E402
-    conditions_from_cfg, evaluate_robustness, format_table, select_conditions)
+import mmrgbir  # noqa: F401  (registers components, fixes checkpoint loading)
+from mmrgbir.apis.robustness import (conditions_from_cfg, evaluate_robustness,
+                                     format_table, select_conditions)
 
 
 def parse_args():
@@ -32,6 +30,8 @@ def parse_args():
                         help='print the conditions and their transforms and exit')
     parser.add_argument('--work-dir', help='logs go to WORK_DIR/<condition>/ '
                         '(default: work_dirs/robustness/<config name>)')
+    parser.add_argument('--metric', help='metric of the delta column (default: mIoU, '
+                        'coco/bbox_mAP or Sm, whichever the evaluator reports)')
     parser.add_argument('--out', help='also write {condition: metrics} to this json file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value pairs')
@@ -52,7 +52,7 @@ def main():
         'work_dirs', 'robustness', osp.splitext(osp.basename(args.config))[0])
     results = evaluate_robustness(cfg, args.checkpoint, list(conditions), work_dir)
     print(f'\nRobustness of {args.checkpoint} ({osp.basename(args.config)}):')
-    print(format_table(results))
+    print(format_table(results, args.metric))
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(results, f, indent=2)

@@ -2,6 +2,7 @@
 from mmrgbir.registry import TRANSFORMS, register_lazy
 from .formatting import PackRGBXSegInputs, check_stacked_channels
 from .loading import LoadRGBXImageFromFile
+from .robustness import ModalityCorruption, RandomModalityDropout, RandomXMisalignment
 from .sod_loading import LoadSODAnnotations
 from .stacked_loading import LoadStackedRGBXImageFromFile
 from .wrappers import RGBOnly, XOnly
@@ -10,5 +11,6 @@ from .wrappers import RGBOnly, XOnly
 for _name in ('PackRGBXDetInputs', 'RGBXPad'):
     register_lazy(TRANSFORMS, _name, 'mmrgbir.datasets.transforms.det_transforms')
 
-__all__ = ['LoadRGBXImageFromFile', 'LoadSODAnnotations', 'LoadStackedRGBXImageFromFile', 'PackRGBXSegInputs', 'RGBOnly',
-           'XOnly', 'check_stacked_channels']
+__all__ = ['LoadRGBXImageFromFile', 'LoadSODAnnotations', 'LoadStackedRGBXImageFromFile',
+           'ModalityCorruption', 'PackRGBXSegInputs', 'RGBOnly', 'RandomModalityDropout',
+           'RandomXMisalignment', 'XOnly', 'check_stacked_channels']

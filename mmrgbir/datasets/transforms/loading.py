@@ -6,6 +6,7 @@ import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine import fileio
+from PIL import Image
 
 from mmrgbir.registry import TRANSFORMS
 from mmrgbir.structures import X_KINDS, make_layout
@@ -32,6 +33,20 @@ def decode_image(data: bytes, path: str, what: str, flag: str,
         raise OSError(f'cannot decode {what} {path}: not a readable image '
                       f'(empty, truncated or corrupt file of {len(data)} bytes)')
     return img
+
+
+def check_label_size(path: str, hw) -> None:
+    """Check that a local label map is a readable image of size ``hw`` (header only)."""
+    try:
+        with Image.open(path) as im:
+            size = im.size  # (W, H), read from the header
+    except FileNotFoundError:
+        raise FileNotFoundError(f'label map not found: {path}') from None
+    except Exception as exc:  # noqa: BLE001 - PIL raises several types
+        raise OSError(f'cannot read label map {path}: {exc}') from exc
+    if (size[1], size[0]) != tuple(hw):
+        raise ValueError(f'label map {path} is {size[0]}x{size[1]} (WxH) but its RGB image '
+                         f'is {hw[1]}x{hw[0]}; labels must be pixel-aligned with the images')
 
 
 @TRANSFORMS.register_module()
@@ -62,13 +77,17 @@ class LoadRGBXImageFromFile(BaseTransform):
             the RGB size. Off by default: a size mismatch is an error.
         x_interpolation: interpolation used by ``resize_x_to_rgb`` ('nearest' keeps
             depth values exact; use 'bilinear' for thermal).
+        check_label: when the sample has a local ``seg_map_path``, check that the
+            label map can be read and has the RGB image's size (stock
+            ``LoadAnnotations`` would otherwise fail without naming the file, or a
+            following ``Resize`` would silently stretch a wrong-sized map).
         backend_args: mmengine file backend arguments.
     """
 
     def __init__(self, to_float32: bool = False, color_type: str = 'color',
                  imdecode_backend: str = 'cv2', x_channels: Optional[int] = None,
                  x_kind: Optional[str] = None, resize_x_to_rgb: bool = False,
-                 x_interpolation: str = 'nearest',
+                 x_interpolation: str = 'nearest', check_label: bool = True,
                  backend_args: Optional[dict] = None) -> None:
         if x_channels not in (None, 1, 3):
             raise ValueError(f'x_channels must be None, 1 or 3, got {x_channels!r}')
@@ -81,6 +100,7 @@ class LoadRGBXImageFromFile(BaseTransform):
         self.x_kind = x_kind
         self.resize_x_to_rgb = resize_x_to_rgb
         self.x_interpolation = x_interpolation
+        self.check_label = check_label
         self.backend_args = backend_args.copy() if backend_args else None
 
     def _load_x(self, x_path: str) -> np.ndarray:
@@ -134,6 +154,8 @@ class LoadRGBXImageFromFile(BaseTransform):
                               interpolation=self.x_interpolation)
             if x.ndim == 2:  # cv2 drops a trailing single channel
                 x = x[..., None]
+        if self.check_label and results.get('seg_map_path') and self.backend_args is None:
+            check_label_size(results['seg_map_path'], rgb.shape[:2])
         x_dtype = str(x.dtype)
         if self.to_float32 or rgb.dtype != x.dtype:
             # float32 represents every uint16 value exactly
