@@ -230,7 +230,7 @@ class ViTDetViT(nn.Module):
                                           stride=patch_size)
         grid = pretrain_img_size // patch_size
         self.pos_embed = nn.Parameter(torch.zeros(1, grid, grid, embed_dim))
-        rates = torch.linspace(0, drop_path_rate, depth).tolist()
+        rates = torch.linspace(0, drop_path_rate, depth, device='cpu').tolist()
         global_attn_indexes = set(global_attn_indexes)
         self.blocks = nn.ModuleList(
             ViTBlock(embed_dim, num_heads, mlp_ratio, qkv_bias, drop_path=rates[i],
