@@ -11,6 +11,6 @@ from .utils import patch_checkpoint_loading
 patch_checkpoint_loading()
 
 from . import structures  # noqa: E402,F401
-from . import datasets, engine, evaluation, models  # noqa: E402,F401
+from . import datasets, engine, evaluation, models, visualization  # noqa: E402,F401
 
 __all__ = ['__version__']

@@ -2,6 +2,7 @@
 """Evaluate a checkpoint on the test set of a config."""
 import argparse
 import os
+import os.path as osp
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
@@ -17,8 +18,9 @@ def parse_args():
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save logs and metrics')
     parser.add_argument('--out', help='dump the predictions to this pickle file')
-    parser.add_argument('--show-dir', help='write visualisations into this folder '
-                        '(relative to the work dir, as in mmseg / mmdet)')
+    parser.add_argument('--show-dir', help='write one picture per test image (RGB and X '
+                        'panels with the predictions) into this folder (a relative path '
+                        'is relative to the work dir)')
     parser.add_argument('--tta', action='store_true', help='test-time augmentation')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value pairs')
@@ -31,19 +33,33 @@ def parse_args():
 
 
 def enable_visualization(cfg: Config, show_dir: str) -> None:
+    """Write one picture per test image into ``show_dir`` with ``RGBXLocalVisualizer``.
+
+    Segmentation: prediction over RGB and X (+ ground truth); SOD: RGB | X | saliency |
+    ground truth; detection: boxes on both modalities. The stock hooks
+    (mmseg ``SegVisualizationHook``, mmdet ``DetVisualizationHook``) call the
+    visualizer; it writes ``<show_dir>/<image base name>.png``. A relative
+    ``show_dir`` is taken relative to the work dir.
+    """
+    from mmrgbir.apis.inference import task_from_config
+    from mmrgbir.visualization.rgbx_visualizer import RGBXLocalVisualizer  # noqa: F401
     hooks = cfg.default_hooks
     key = 'visualization'
     if key not in hooks:
-        raise KeyError('--show-dir needs default_hooks.visualization in the config')
+        raise KeyError('--show-dir needs default_hooks.visualization in the config '
+                       '(SegVisualizationHook or DetVisualizationHook)')
     hooks[key]['draw'] = True
     hooks[key]['interval'] = 1
-    visualizer = cfg.visualizer
-    visualizer['save_dir'] = show_dir
-    # mmseg's hook reads show_dir from its own arguments, mmdet's from test_out_dir
-    if 'Seg' in hooks[key]['type']:
-        hooks[key]['show'] = False
-    else:
-        hooks[key]['test_out_dir'] = show_dir
+    hooks[key]['show'] = False
+    hooks[key].pop('test_out_dir', None)  # the visualizer writes the files itself
+    out_dir = show_dir if osp.isabs(show_dir) else osp.join(cfg.work_dir, show_dir)
+    old = cfg.get('visualizer') or {}
+    # no fixed name: the Runner names it after the run, so a second run in the same
+    # process gets a new visualizer instead of the first one (named singletons)
+    cfg.visualizer = dict(type='RGBXLocalVisualizer',
+                          vis_backends=old.get('vis_backends',
+                                               [dict(type='LocalVisBackend')]),
+                          task=task_from_config(cfg), out_dir=osp.abspath(out_dir))
 
 
 def main():

@@ -196,7 +196,8 @@ def _samples(num_images=5, channels=1, seed=0):
         if i == 3:
             gt_label = gt_label * 2  # any label >= 1 is salient
         samples.append(dict(img_path=f'img_{i}.png', ori_shape=shape,
-                            seg_logits=dict(data=logit.float()
+                            # 1 channel: mmseg stores sigmoid(logit), i.e. the probability
+                            seg_logits=dict(data=torch.from_numpy(prob)[None].float()
                                             if channels == 1 else logit),
                             gt_sem_seg=dict(data=gt_label)))
         probs.append(prob)
@@ -217,7 +218,7 @@ def test_sod_metric_matches_reference(ref, channels):
     got = metric.evaluate(len(samples))
     assert set(got) == {'MAE', 'Sm', 'maxF', 'meanF', 'adpF', 'maxE', 'meanE', 'adpE',
                         'wF'}
-    # float32 logits -> float64 sigmoid differs from the float64 map by ~1e-8
+    # float32 probabilities differ from the float64 map by ~1e-8
     pairs = [(sm.minmax_normalize(p), g) for p, g in zip(probs, gts)]
     expected = _reference_values(ref, pairs, normalize=False)
     tol = 1e-6 if channels == 1 else 1e-9

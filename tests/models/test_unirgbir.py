@@ -383,10 +383,10 @@ def test_trainable_override():
 # ---------------------------------------------------------------------------------------
 # Inside mmseg: built from the mmseg registry, output feeds a stock neck
 # ---------------------------------------------------------------------------------------
-def test_built_from_mmseg_registry_with_mla_neck():
+def test_built_from_mmseg_registry_with_mla_neck(seg_scope):
     from mmseg.registry import MODELS as SEG_MODELS
     from mmseg.utils import register_all_modules
-    register_all_modules(init_default_scope=False)
+    register_all_modules(init_default_scope=False)  # scope: seg_scope fixture
     cfg = dict(type='UniRGBIRViT', **TINY)
     seg = SEG_MODELS.build(dict(cfg, out_mode='seg')).eval()
     det = SEG_MODELS.build(dict(cfg, out_mode='det')).eval()

@@ -107,29 +107,65 @@ class LoadRGBXImageFromFile(BaseTransform):
         data = read_bytes(x_path, 'X image', self.backend_args)
         # cv2 'unchanged' keeps 16-bit values and the stored channel count.
         x = decode_image(data, x_path, 'X image', flag='unchanged', backend='cv2')
+        if x.ndim == 3 and x.shape[2] == 4:
+            raise ValueError(
+                f'X image {x_path} has 4 channels; expected 1 (thermal / depth) or 3. '
+                f'For MFNet-style RGBA files use the MFNet dataset / converter.')
+        if x.ndim == 3 and x.shape[2] == 3:
+            x = x[..., ::-1]  # cv2 decodes BGR; keep a 3-channel X in RGB order
+        return self.prepare_x(x, f'X image {x_path}')
+
+    def prepare_x(self, x: np.ndarray, what: str) -> np.ndarray:
+        """Check an X array ((H, W), (H, W, 1) or (H, W, 3) in RGB order) and apply
+        ``x_channels``; returns (H, W, Cx). ``what`` names it in errors."""
         if x.ndim == 3 and x.shape[2] == 1:
             x = x[..., 0]
-        if x.ndim == 3:
-            if x.shape[2] == 4:
-                raise ValueError(
-                    f'X image {x_path} has 4 channels; expected 1 (thermal / depth) or 3. '
-                    f'For MFNet-style RGBA files use the MFNet dataset / converter.')
-            x = x[..., ::-1]  # cv2 decodes BGR; keep a 3-channel X in RGB order
+        if x.ndim not in (2, 3) or (x.ndim == 3 and x.shape[2] != 3):
+            raise ValueError(f'{what} has shape {x.shape}; expected (H, W), (H, W, 1) or '
+                             f'(H, W, 3)')
         if x.dtype not in (np.uint8, np.uint16, np.float32):
-            raise TypeError(f'X image {x_path} has dtype {x.dtype}; expected uint8, '
-                            f'uint16 or float32')
+            raise TypeError(f'{what} has dtype {x.dtype}; expected uint8, uint16 or float32')
         if self.x_channels == 3 and x.ndim == 2:
             x = np.repeat(x[..., None], 3, axis=2)
         elif self.x_channels == 1 and x.ndim == 3:
             if not (np.array_equal(x[..., 0], x[..., 1])
                     and np.array_equal(x[..., 0], x[..., 2])):
                 raise ValueError(
-                    f'X image {x_path} has 3 different channels but x_channels=1 was '
-                    f'asked: that would drop two channels. Use x_channels=3 or None.')
+                    f'{what} has 3 different channels but x_channels=1 was asked: that '
+                    f'would drop two channels. Use x_channels=3 or None.')
             x = x[..., 0]
         if x.ndim == 2:
             x = x[..., None]
         return np.ascontiguousarray(x)
+
+    def stack(self, rgb: np.ndarray, x: np.ndarray, results: dict, rgb_name: str = 'RGB',
+              x_name: str = 'X') -> dict:
+        """Stack RGB (H, W, 3, BGR order) and X (H, W, Cx) into ``results['img']`` and
+        record the modality layout; a size mismatch is an error unless
+        ``resize_x_to_rgb``."""
+        if x.shape[:2] != rgb.shape[:2]:
+            if not self.resize_x_to_rgb:
+                raise ValueError(
+                    f'{x_name} is {x.shape[1]}x{x.shape[0]} (WxH) but {rgb_name} is '
+                    f'{rgb.shape[1]}x{rgb.shape[0]}; the modalities must be pixel-aligned. '
+                    f'Set resize_x_to_rgb=True to resize X explicitly.')
+            x = mmcv.imresize(x, (rgb.shape[1], rgb.shape[0]),
+                              interpolation=self.x_interpolation)
+            if x.ndim == 2:  # cv2 drops a trailing single channel
+                x = x[..., None]
+        x_dtype = str(x.dtype)
+        if self.to_float32 or rgb.dtype != x.dtype:
+            # float32 represents every uint16 value exactly
+            img = np.concatenate([rgb.astype(np.float32), x.astype(np.float32)], axis=2)
+        else:
+            img = np.concatenate([rgb, x], axis=2)
+        x_kind = self.x_kind or results.get('x_kind', 'x')
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        results['modality_layout'] = make_layout(x.shape[2], x_kind, x_dtype,
+                                                 rgb_channels=rgb.shape[2])
+        return results
 
     def transform(self, results: dict) -> dict:
         img_path = results.get('img_path')
@@ -144,31 +180,9 @@ class LoadRGBXImageFromFile(BaseTransform):
         if rgb.ndim == 2:
             rgb = rgb[..., None]
         x = self._load_x(x_path)
-        if x.shape[:2] != rgb.shape[:2]:
-            if not self.resize_x_to_rgb:
-                raise ValueError(
-                    f'X image {x_path} is {x.shape[1]}x{x.shape[0]} (WxH) but RGB image '
-                    f'{img_path} is {rgb.shape[1]}x{rgb.shape[0]}; the modalities must be '
-                    f'pixel-aligned. Set resize_x_to_rgb=True to resize X explicitly.')
-            x = mmcv.imresize(x, (rgb.shape[1], rgb.shape[0]),
-                              interpolation=self.x_interpolation)
-            if x.ndim == 2:  # cv2 drops a trailing single channel
-                x = x[..., None]
         if self.check_label and results.get('seg_map_path') and self.backend_args is None:
             check_label_size(results['seg_map_path'], rgb.shape[:2])
-        x_dtype = str(x.dtype)
-        if self.to_float32 or rgb.dtype != x.dtype:
-            # float32 represents every uint16 value exactly
-            img = np.concatenate([rgb.astype(np.float32), x.astype(np.float32)], axis=2)
-        else:
-            img = np.concatenate([rgb, x], axis=2)
-        x_kind = self.x_kind or results.get('x_kind', 'x')
-        results['img'] = img
-        results['img_shape'] = img.shape[:2]
-        results['ori_shape'] = img.shape[:2]
-        results['modality_layout'] = make_layout(x.shape[2], x_kind, x_dtype,
-                                                 rgb_channels=rgb.shape[2])
-        return results
+        return self.stack(rgb, x, results, f'RGB image {img_path}', f'X image {x_path}')
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(to_float32={self.to_float32}, '

@@ -43,9 +43,10 @@ class SODMetric(BaseMetric):
 
     Reads from each data sample (an mmseg ``SegDataSample`` or its ``to_dict()``):
 
-    - ``seg_logits``: (C, H, W) logits at the original image size (what mmseg's
-      ``EncoderDecoder.predict`` stores). ``C == 1``: saliency = sigmoid; ``C >= 2``:
-      saliency = softmax over channels, channel ``salient_index``.
+    - ``seg_logits``: (C, H, W) at the original image size, as mmseg's
+      ``EncoderDecoder.predict`` stores it. ``C == 1``: mmseg has already applied the
+      sigmoid, the map is the saliency; ``C >= 2``: logits, saliency = softmax over
+      channels, channel ``salient_index``.
     - ``gt_sem_seg``: (1, H, W) or (H, W) mask at the same size, 0 = background,
       values >= 1 = salient. SOD has no ignore region: a pixel equal to
       ``ignore_index`` is an error (a 0/255 mask must be mapped to 0/1 by the dataset).
@@ -111,7 +112,11 @@ class SODMetric(BaseMetric):
             raise ValueError(f'seg_logits must be (C, H, W), got {tuple(logits.shape)}')
         num_channels = logits.shape[0]
         if num_channels == 1:
-            prob = logits[0].sigmoid()
+            # mmseg's postprocess_result already stores sigmoid(logit) for 1 channel
+            prob = logits[0]
+            if prob.min() < 0 or prob.max() > 1:
+                raise ValueError('a 1-channel seg_logits must hold probabilities in [0, 1] '
+                                 '(mmseg stores sigmoid(logit) for binary heads)')
         else:
             if not 0 <= self.salient_index < num_channels:
                 raise ValueError(f'salient_index={self.salient_index} is not a channel '
