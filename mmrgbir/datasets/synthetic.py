@@ -19,7 +19,7 @@ import numpy as np
 
 CLASSES = ('background', 'road', 'car', 'person')
 PALETTE = [[0, 0, 0], [128, 64, 128], [0, 0, 142], [220, 20, 60]]
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 
 def _ellipse_mask(h, w, cy, cx, ry, rx):
@@ -72,8 +72,8 @@ def render_scene(rng: np.random.Generator, size: Tuple[int, int] = (96, 128)):
         label[cy:cy + ch, cx:cx + cw] = 2
 
     # people: hot in thermal; in RGB only visible where the street is lit
-    for _ in range(int(rng.integers(1, 5))):
-        ry, rx = int(rng.integers(7, 11)), int(rng.integers(3, 5))
+    for _ in range(int(rng.integers(2, 6))):
+        ry, rx = int(rng.integers(9, 14)), int(rng.integers(4, 7))
         cy = int(rng.integers(max(ry, horizon - 5), h - ry))
         cx = int(rng.integers(rx, w - rx))
         person = _ellipse_mask(h, w, cy, cx, ry, rx)

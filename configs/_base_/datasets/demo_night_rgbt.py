@@ -8,7 +8,7 @@ crop_size = (96, 128)
 train_pipeline = [
     dict(type='LoadRGBXImageFromFile'),
     dict(type='LoadAnnotations'),
-    dict(type='RandomResize', scale=(128, 96), ratio_range=(0.75, 1.5), keep_ratio=True),
+    dict(type='RandomResize', scale=(128, 96), ratio_range=(1.0, 1.5), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.9),
     dict(type='RandomFlip', prob=0.5),
     dict(type='RGBOnly', transforms=[dict(type='PhotoMetricDistortion')]),

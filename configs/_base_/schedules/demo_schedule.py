@@ -1,5 +1,5 @@
 # Short AdamW + poly schedule for the CPU demo.
-max_iters = 400
+max_iters = 600
 optim_wrapper = dict(type='OptimWrapper',
                      optimizer=dict(type='AdamW', lr=2e-3, betas=(0.9, 0.999),
                                     weight_decay=1e-4))
