@@ -66,6 +66,10 @@ def main():
     args = parse_args()
     cfg = apply_common_args(Config.fromfile(args.config), args)
     cfg.load_from = args.checkpoint
+    # Testing needs no training data. (mmseg's visualization hook reads runner.iter,
+    # which would otherwise build the train loop and its dataset.)
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler'):
+        cfg[key] = None
     if args.show_dir:
         enable_visualization(cfg, args.show_dir)
     if args.tta:

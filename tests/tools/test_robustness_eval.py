@@ -122,5 +122,3 @@ def test_robustness_eval_tool(tiny_model):
         dumped = Config.fromfile(osp.join(tmp, 'eval', name, 'tiny_robust.py'))
         pipe = dumped.test_dataloader.dataset.pipeline
         assert [t['type'] for t in pipe[-2:]] == [expected[name], 'PackRGBXSegInputs']
-    # blanking RGB changes the predictions of the (barely trained) model
-    assert results['rgb_missing'] != results['clean']
