@@ -10,6 +10,8 @@ the fix in the message, instead of training on dropped channels.
 """
 from typing import Iterable
 
+from mmcv.transforms import Compose
+
 from mmrgbir.datasets.transforms.wrappers import RGBOnly, XOnly
 
 PHOTOMETRIC = {
@@ -31,25 +33,21 @@ def _name(t) -> str:
 
 
 def _children(t) -> Iterable:
+    """The transforms that ``t`` wraps (configs or objects; Compose is flattened)."""
     if isinstance(t, dict):
-        for key in ('transforms', 'transform'):
-            sub = t.get(key)
-            if sub is not None:
-                return sub if isinstance(sub, (list, tuple)) else [sub]
-        return []
-    for attr in ('transforms', 'transform'):
-        sub = getattr(t, attr, None)
-        if sub is None:
-            continue
-        sub = getattr(sub, 'transforms', sub)  # Compose inside a wrapper
-        if isinstance(sub, (list, tuple)):
-            # RandomChoice holds a list of lists / Compose objects
-            flat = []
-            for s in sub:
-                flat.extend(getattr(s, 'transforms', [s]) if not isinstance(s, list) else s)
-            return flat
-        return [sub]
-    return []
+        sub = t.get('transforms', t.get('transform'))
+    else:
+        sub = getattr(t, 'transforms', getattr(t, 'transform', None))
+    items = sub if isinstance(sub, (list, tuple)) else ([] if sub is None else [sub])
+    flat = []
+    for item in items:
+        if isinstance(item, (list, tuple)):  # RandomChoice configs: lists of lists
+            flat.extend(item)
+        elif isinstance(item, Compose):
+            flat.extend(item.transforms)
+        else:
+            flat.append(item)
+    return flat
 
 
 def _interpolation(t):

@@ -198,3 +198,19 @@ def test_full_train_pipeline_compose(seg_scope, tmp_path):
         np.random.seed(seed)
         out = pipeline(_results(x_channels=3))
         assert_aligned(out, 6, 3)
+
+
+def test_pipeline_check_looks_inside_wrappers(seg_scope):
+    from mmcv.transforms import RandomApply
+    from mmseg.registry import TRANSFORMS
+    hidden = [dict(type='RandomApply', transforms=[dict(type='PhotoMetricDistortion')])]
+    with pytest.raises(ValueError, match='PhotoMetricDistortion'):
+        check_rgbx_pipeline(hidden)
+    with pytest.raises(ValueError, match='PhotoMetricDistortion'):
+        check_rgbx_pipeline(Compose(hidden))
+    with pytest.raises(ValueError, match='Mosaic'):
+        check_rgbx_pipeline([dict(type='RandomChoice', transforms=[
+            [dict(type='RandomFlip', prob=0.5)], [dict(type='Mosaic', img_scale=(8, 8))]])])
+    ok = RandomApply([TRANSFORMS.build(dict(type='RGBOnly', transforms=[
+        dict(type='PhotoMetricDistortion')]))])
+    check_rgbx_pipeline([ok])
