@@ -49,3 +49,34 @@ def pattern_pair(h=64, w=80, x_channels=1, x_dtype=np.uint8, seed=0):
     if x_channels == 3:
         x = np.stack([x, x // 2, x // 3], axis=2).astype(x_dtype)
     return rgb, x, label
+
+
+def load_tool(rel_path):
+    """Import a script under tools/ (e.g. 'tools/infer.py') as a module."""
+    import importlib.util
+    name = 'tool_' + rel_path.replace('/', '_')[:-3]
+    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, rel_path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_tiny_config(path, base, data_root, max_iters=4, val_interval=100, extra=''):
+    """A config inheriting ``base`` (the demo recipe) on ``data_root``, trained for
+    ``max_iters`` iterations in the main process; returns ``path`` as a string."""
+    import textwrap
+    text = textwrap.dedent(f'''
+        _base_ = [{base!r}]
+        data_root = {data_root!r}
+        train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                                dataset=dict(data_root=data_root))
+        val_dataloader = dict(num_workers=0, persistent_workers=False,
+                              dataset=dict(data_root=data_root))
+        test_dataloader = val_dataloader
+        train_cfg = dict(max_iters={max_iters}, val_interval={val_interval})
+        param_scheduler = [dict(type='PolyLR', eta_min=1e-5, power=1.0, begin=0,
+                                end={max_iters}, by_epoch=False)]
+        ''') + textwrap.dedent(extra)
+    with open(path, 'w') as f:
+        f.write(text)
+    return str(path)

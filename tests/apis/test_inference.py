@@ -1,7 +1,6 @@
 # Copyright (c) mmrgbir contributors. Licensed under the Apache License 2.0.
 """mmrgbir.apis.inference and tools/infer.py: arrays give what files give (8/16-bit,
 1/3-channel X), lists give lists, task detection, folder pairing and the pictures."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -11,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from rgbx_testing import REPO, pattern_pair, write_pair
+from rgbx_testing import REPO, load_tool, pattern_pair, write_pair
 
 DEMO = osp.join(REPO, 'configs/demo/night-rgbt_dualstream-r18-cmx_segformerhead.py')
 SOD = osp.join(REPO, 'configs/tiny/msrs-person-sod_dualstream-r18-tiny_segformerhead.py')
@@ -19,12 +18,6 @@ DET = osp.join(REPO, 'configs/tiny/llvip_dualstream-r18-tiny_retinanet.py')
 TITLE, GAP = 18, 4  # panels.side_by_side
 
 
-def load_tool(rel):
-    spec = importlib.util.spec_from_file_location(
-        'tool_' + osp.basename(rel)[:-3], osp.join(REPO, rel))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def write_det_set(root, n=2, h=64, w=80):

@@ -1,7 +1,6 @@
 # Copyright (c) mmrgbir contributors. Licensed under the Apache License 2.0.
 """tools/analysis/browse_dataset.py (pairs after the pipeline, de-stacked into RGB and X
 panels with their labels / boxes) and tools/analysis/get_flops.py (two-modality input)."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -11,19 +10,13 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from rgbx_testing import REPO, pattern_pair, write_pair
+from rgbx_testing import REPO, load_tool, pattern_pair, write_pair
 
 DEMO = osp.join(REPO, 'configs/demo/night-rgbt_dualstream-r18-cmx_segformerhead.py')
 DET = osp.join(REPO, 'configs/tiny/llvip_dualstream-r18-tiny_retinanet.py')
 TITLE, GAP = 18, 4  # panels.side_by_side
 
 
-def load_tool(rel):
-    spec = importlib.util.spec_from_file_location(
-        'tool_' + osp.basename(rel)[:-3], osp.join(REPO, rel))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_browse_segmentation_test_pipeline(tmp_path):

@@ -2,7 +2,6 @@
 """Dataset converters (tools/dataset_converters) against small trees in each official
 layout made here and the shared LLVIP / MSRS / MFNet samples, then the datasets of the
 benchmark configs on their outputs; and tools/analysis/modality_stats.py."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -14,7 +13,7 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from rgbx_testing import REPO, shared_data
+from rgbx_testing import REPO, load_tool, shared_data
 
 import mmrgbir.datasets.benchmarks  # noqa: F401,E402  (registers the benchmark datasets)
 import mmrgbir.datasets.transforms.stacked_loading  # noqa: F401,E402
@@ -22,13 +21,6 @@ import mmrgbir.datasets.transforms.stacked_loading  # noqa: F401,E402
 DATASET_CFGS = osp.join(REPO, 'configs', '_base_', 'datasets')
 
 
-def load_tool(rel_path):
-    """Import a tool script as a module (tools/ is not a package)."""
-    name = 'tool_' + rel_path.replace('/', '_').replace('.py', '')
-    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, 'tools', rel_path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _write(path, img):
@@ -75,7 +67,7 @@ def _boxes_by_file(coco):
 
 
 def test_mfnet_converter(seg_scope, tmp_path, capsys):
-    mfnet = load_tool('dataset_converters/mfnet.py')
+    mfnet = load_tool('tools/dataset_converters/mfnet.py')
     src = tmp_path / 'ir_seg_dataset'
     names = dict(train=['00001D', '01477D'], val=['00002N'], test=['01234N'])
     samples = shared_data('rgbt_mfnet_4ch')
@@ -117,7 +109,7 @@ def test_mfnet_converter(seg_scope, tmp_path, capsys):
 
 
 def test_mfnet_converter_errors(tmp_path):
-    mfnet = load_tool('dataset_converters/mfnet.py')
+    mfnet = load_tool('tools/dataset_converters/mfnet.py')
     src = tmp_path / 'src'
     _write(src / 'images' / 'a.png', np.zeros((8, 8, 3), np.uint8))
     _write(src / 'labels' / 'a.png', np.zeros((8, 8), np.uint8))
@@ -157,7 +149,7 @@ def _llvip_tree(tmp_path):
 
 
 def test_llvip_voc_round_trip(det_scope, tmp_path, capsys):
-    llvip = load_tool('dataset_converters/llvip.py')
+    llvip = load_tool('tools/dataset_converters/llvip.py')
     root, coco = _llvip_tree(tmp_path)
     summaries = llvip.main([str(root), '--out-dir', str(root / 'coco'), '--splits', 'test'])
     assert summaries['test'].startswith('12 images') and '27 boxes (person 27' in \
@@ -204,7 +196,7 @@ def _jpg(path, w=32, h=24, value=0):
 
 
 def test_flir_aligned_converter(det_scope, tmp_path, capsys):
-    flir = load_tool('dataset_converters/flir_aligned.py')
+    flir = load_tool('tools/dataset_converters/flir_aligned.py')
     root = tmp_path / 'FLIR_aligned' / 'align'
     boxes = {'FLIR_00002': [('person', 1, 2, 11, 20), ('car', 5, 5, 30, 15)],
              'FLIR_00005': [('bicycle', 2, 3, 12, 13), ('dog', 0, 0, 5, 5)],
@@ -245,7 +237,7 @@ def test_flir_aligned_converter(det_scope, tmp_path, capsys):
 
 
 def test_m3fd_converter_hash_split_and_lists(det_scope, tmp_path):
-    m3fd = load_tool('dataset_converters/m3fd.py')
+    m3fd = load_tool('tools/dataset_converters/m3fd.py')
     root = tmp_path / 'M3FD' / 'M3FD_Detection'
     ids = [f'{i:05d}' for i in range(12)]
     for i, stem in enumerate(ids):
@@ -327,7 +319,7 @@ def _kaist_tree(tmp_path):
 
 
 def test_kaist_converter_keeps_ignore_height_occlusion(det_scope, tmp_path):
-    kaist = load_tool('dataset_converters/kaist.py')
+    kaist = load_tool('tools/dataset_converters/kaist.py')
     root = _kaist_tree(tmp_path)
     images = str(root / 'images')
     outs = {}
@@ -396,7 +388,7 @@ def test_kaist_converter_keeps_ignore_height_occlusion(det_scope, tmp_path):
 
 
 def test_kaist_errors(tmp_path):
-    kaist = load_tool('dataset_converters/kaist.py')
+    kaist = load_tool('tools/dataset_converters/kaist.py')
     root = _kaist_tree(tmp_path)
     bad = root / 'annotations' / 'set00' / 'V000' / 'I00001.txt'
     bad.write_text(BBGT + 'person 1 2 3 4 0 0\n')
@@ -413,7 +405,7 @@ def test_kaist_errors(tmp_path):
 
 
 def test_msrs_yolo_to_coco(det_scope, tmp_path, capsys):
-    yolo = load_tool('dataset_converters/yolo_to_coco.py')
+    yolo = load_tool('tools/dataset_converters/yolo_to_coco.py')
     msrs = shared_data('rgbt_msrs')
     out = tmp_path / 'msrs_train.json'
     summary = yolo.main([osp.join(msrs, 'vi'), osp.join(msrs, 'labels_yolo', 'fusion'),
@@ -458,7 +450,7 @@ def test_msrs_yolo_to_coco(det_scope, tmp_path, capsys):
 
 
 def test_yolo_errors_name_file_and_line(tmp_path):
-    yolo = load_tool('dataset_converters/yolo_to_coco.py')
+    yolo = load_tool('tools/dataset_converters/yolo_to_coco.py')
     _write(tmp_path / 'img' / 'a.png', np.zeros((10, 20, 3), np.uint8))
     os.makedirs(tmp_path / 'lbl')
     (tmp_path / 'lbl' / 'a.txt').write_text('0 0.5 0.5 0.2 0.2\n1 0.5 0.5 0.2\n')
@@ -478,7 +470,7 @@ def test_yolo_errors_name_file_and_line(tmp_path):
 
 
 def test_modality_stats_folders_and_config(seg_scope, tmp_path):
-    stats_tool = load_tool('analysis/modality_stats.py')
+    stats_tool = load_tool('tools/analysis/modality_stats.py')
     rng = np.random.default_rng(0)
     rgbs, xs = [], []
     for i, (h, w) in enumerate(((12, 16), (20, 10))):

@@ -19,7 +19,7 @@ import textwrap
 import pytest
 import torch
 
-from rgbx_testing import REPO
+from rgbx_testing import REPO, write_tiny_config
 
 DEMO = osp.join(REPO, 'configs/demo/night-rgbt_dualstream-r18-cmx_segformerhead.py')
 NUM_TRAIN, NUM_VAL = 8, 5  # 5 val images: the distributed sampler pads one, which
@@ -82,19 +82,9 @@ def setup(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('dist')
     data = generate_night_rgbt(str(tmp / 'data'), NUM_TRAIN, NUM_VAL, progress=False)
     base = tmp / 'tiny_demo.py'
-    base.write_text(textwrap.dedent(f'''
-        _base_ = [{DEMO!r}]
-        data_root = {data!r}
-        train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-                                dataset=dict(data_root=data_root))
-        val_dataloader = dict(num_workers=0, persistent_workers=False,
-                              dataset=dict(data_root=data_root))
-        test_dataloader = val_dataloader
-        train_cfg = dict(max_iters=4, val_interval=4)
-        param_scheduler = [dict(type='PolyLR', eta_min=1e-5, power=1.0, begin=0, end=4,
-                                by_epoch=False)]
+    write_tiny_config(base, DEMO, data, max_iters=4, val_interval=4, extra='''
         default_hooks = dict(checkpoint=dict(interval=4), logger=dict(interval=1))
-        '''))
+        ''')
     (tmp / 'mods').mkdir()
     (tmp / 'mods' / 'rank_dump_hook.py').write_text(HOOK)
     train_cfg = tmp / 'tiny_demo_dump.py'

@@ -6,7 +6,6 @@ import os
 import os.path as osp
 import subprocess
 import sys
-import textwrap
 
 import pytest
 import torch
@@ -15,7 +14,7 @@ from mmengine.config import Config
 from mmrgbir.apis.robustness import (DEFAULT_CONDITIONS, conditions_from_cfg,
                                      format_table, insert_before_packing,
                                      select_conditions)
-from rgbx_testing import REPO
+from rgbx_testing import REPO, write_tiny_config
 
 EVAL_CFG = osp.join(REPO, 'configs/robustness/demo_missing-modality-eval.py')
 DROPOUT_CFG = osp.join(REPO, 'configs/robustness/demo_modality-dropout.py')
@@ -68,19 +67,9 @@ def tiny_model(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('robust')
     data = generate_night_rgbt(str(tmp / 'data'), 4, 2, progress=False)
     cfg_path = tmp / 'tiny_robust.py'
-    cfg_path.write_text(textwrap.dedent(f'''
-        _base_ = [{EVAL_CFG!r}]
-        data_root = {data!r}
-        train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-                                dataset=dict(data_root=data_root))
-        val_dataloader = dict(num_workers=0, persistent_workers=False,
-                              dataset=dict(data_root=data_root))
-        test_dataloader = val_dataloader
-        train_cfg = dict(max_iters=4, val_interval=100)
-        param_scheduler = [dict(type='PolyLR', eta_min=1e-5, power=1.0, begin=0, end=4,
-                                by_epoch=False)]
+    write_tiny_config(cfg_path, EVAL_CFG, data, max_iters=4, val_interval=100, extra='''
         default_hooks = dict(checkpoint=dict(interval=4))
-        '''))
+        ''')
     cfg = Config.fromfile(str(cfg_path))
     cfg.work_dir = str(tmp / 'train')
     cfg.experiment_name = 'robustness_eval_tiny_train'
