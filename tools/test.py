@@ -9,7 +9,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmrgbir  # noqa: F401  (registers components, fixes checkpoint loading)
-from mmrgbir.apis import apply_common_args, setup_cpu_distributed
+from mmrgbir.apis import apply_common_args, setup_cpu_distributed, teardown_distributed
 
 
 def parse_args():
@@ -85,6 +85,7 @@ def main():
     cfg = setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.test()
+    teardown_distributed()
 
 
 if __name__ == '__main__':

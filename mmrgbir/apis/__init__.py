@@ -4,11 +4,11 @@ from .benchmark import format_markdown, run_benchmark
 from .export import export_segmentor_onnx
 from .inference import (LoadRGBXImageFromNDArray, detect_task, inference_model, init_model,
                         task_from_config)
-from .launch import apply_common_args, setup_cpu_distributed
+from .launch import apply_common_args, setup_cpu_distributed, teardown_distributed
 from .robustness import DEFAULT_CONDITIONS, evaluate_robustness, format_table
 
 __all__ = ['DEFAULT_CONDITIONS', 'LoadRGBXImageFromNDArray', 'apply_common_args',
            'build_model_from_cfg', 'count_params', 'detect_task', 'evaluate_robustness',
            'export_segmentor_onnx', 'format_markdown', 'format_table', 'inference_model',
            'init_model', 'parameter_report', 'run_benchmark', 'setup_cpu_distributed',
-           'task_from_config']
+           'task_from_config', 'teardown_distributed']

@@ -42,3 +42,14 @@ def setup_cpu_distributed(cfg: Config) -> Config:
     cfg.model_wrapper_cfg = wrapper
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
     return cfg
+
+
+def teardown_distributed() -> None:
+    """Destroy the process group before the interpreter exits.
+
+    Leaving a gloo group to interpreter shutdown can abort a rank ("terminate called
+    without an active exception") and fail the whole torchrun job after the work is done.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
