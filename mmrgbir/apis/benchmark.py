@@ -5,13 +5,19 @@ For each method at its published input size, and for the two-stream baseline bui
 the same foundation model (two trainable copies, summed per level, in
 :class:`~mmrgbir.models.backbones.dual_stream.DualStreamBackbone`), one run measures:
 
-* the training step: forward + backward + SGD (momentum) step on random inputs;
+* the training step: forward + backward + optimizer step on random inputs, with the
+  optimizer of the method's published recipe (SGD with momentum, Adam or AdamW: their
+  state is part of the memory a recipe needs);
 * inference: a forward pass in eval mode under ``torch.inference_mode``;
 * peak memory: ``torch.cuda.max_memory_allocated`` on CUDA (weights, gradients,
   optimizer state, activations); on the CPU the peak resident set size (``VmHWM``,
   reset through ``/proc/self/clear_refs``; ``ru_maxrss`` elsewhere) above the
   process's size before the model was built;
 * trainable and total parameters.
+
+Both variants of a method always run with the same settings; ``with_cp`` turns on
+gradient checkpointing of the foundation model's blocks in both (the adapters'
+``with_cp`` option, and the same per-block recomputation in the baseline's streams).
 
 Each case runs in a fresh subprocess by default (``isolate=True``) so that one case's
 allocator caches do not hide the next one's memory. Times are medians over ``iters``
@@ -32,6 +38,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
+from torch.utils.checkpoint import checkpoint
 
 from mmrgbir.models.utils.param_report import count_parameters
 
@@ -79,7 +86,8 @@ def _ivtuning_swin(tiny: bool) -> dict:
 class MethodSpec:
     """A method backbone at the input size of a published recipe.
 
-    ``backbone(tiny)`` returns the backbone config (``type`` is the class).
+    ``backbone(tiny)`` returns the backbone config (``type`` is the class);
+    ``optimizer`` is the one of the recipe (a key of :data:`OPTIMIZERS`).
     """
 
     key: str
@@ -88,20 +96,29 @@ class MethodSpec:
     input_size: Size
     x_channels: int
     backbone: Callable[[bool], dict]
+    optimizer: str = 'sgd'
     tiny_input_size: Size = (64, 64)
 
 
 METHODS: Dict[str, MethodSpec] = {m.key: m for m in [
     MethodSpec('unirgbir-seg', 'UniRGB-IR (seg, MFNet recipe)', 'ViT-B/16 (ViTDet)',
-               (768, 768), 1, lambda tiny: _unirgbir('seg', 768, tiny)),
+               (768, 768), 1, lambda tiny: _unirgbir('seg', 768, tiny), 'sgd'),
     MethodSpec('unirgbir-det', 'UniRGB-IR (det, FLIR recipe)', 'ViT-B/16 (ViTDet)',
-               (1024, 1024), 1, lambda tiny: _unirgbir('det', 1024, tiny)),
-    MethodSpec('dplnet', 'DPLNet (NYUDv2 recipe)', 'MiT-B5', (480, 640), 3, _dplnet),
+               (1024, 1024), 1, lambda tiny: _unirgbir('det', 1024, tiny), 'adamw'),
+    MethodSpec('dplnet', 'DPLNet (NYUDv2 recipe)', 'MiT-B5', (480, 640), 3, _dplnet, 'sgd'),
     MethodSpec('ivtuning-eva02l', 'IV-tuning (SOD, VT5000 recipe)', 'EVA02-L/16',
-               (384, 384), 1, _ivtuning_vit),
+               (384, 384), 1, _ivtuning_vit, 'adam'),
     MethodSpec('ivtuning-swinl', 'IV-tuning (seg, MFNet size)', 'Swin-L (window 12)',
-               (480, 640), 1, _ivtuning_swin),
+               (480, 640), 1, _ivtuning_swin, 'adamw'),
 ]}
+
+#: Optimizers of the recipes (a tiny lr: the step's cost is what counts, the weights
+#: must stay finite).
+OPTIMIZERS: Dict[str, Callable[[list], torch.optim.Optimizer]] = {
+    'sgd': lambda params: torch.optim.SGD(params, lr=1e-6, momentum=0.9),
+    'adam': lambda params: torch.optim.Adam(params, lr=1e-6),
+    'adamw': lambda params: torch.optim.AdamW(params, lr=1e-6, weight_decay=0.01),
+}
 
 VARIANTS = ('adapter', 'two-stream FT')
 
@@ -117,13 +134,15 @@ class FoundationStream(nn.Module):
     Input (B, 3, H, W); output a tuple of maps (B, C, h, w).
 
     Args:
-        backbone: config of a method backbone (``type`` a class or registered name).
+        backbone: config of a method backbone (``type`` a class or registered name);
+            its ``with_cp`` also checkpoints this stream's blocks.
     """
 
     def __init__(self, backbone: dict):
         super().__init__()
         from mmrgbir.registry import MODELS
         method = MODELS.build(dict(backbone))
+        self.with_cp = bool(backbone.get('with_cp', False))
         kind = type(method).__name__
         if kind == 'UniRGBIRViT':
             self.vit = method.vit                       # ViTDetViT: (B, C, H/16, W/16)
@@ -135,8 +154,10 @@ class FoundationStream(nn.Module):
             self.stage_norms = method.stage_norms
         elif kind == 'IVTuningViT':
             self.timm_vit = method.vit                  # heads already removed
+            self.timm_vit.set_grad_checkpointing(self.with_cp)
         elif kind == 'IVTuningSwin':
             self.swin = method.swin
+            self.swin.set_grad_checkpointing(self.with_cp)
         else:
             raise TypeError(f'FoundationStream: no foundation model known for {kind}')
         self.kind = kind
@@ -152,7 +173,10 @@ class FoundationStream(nn.Module):
             for embed, stage, norm in zip(self.patch_embeds, self.stages, self.stage_norms):
                 tokens, hw = embed(x)
                 for block in stage:
-                    tokens = block(tokens, hw)
+                    if self.with_cp and torch.is_grad_enabled():
+                        tokens = checkpoint(block, tokens, hw, use_reentrant=False)
+                    else:
+                        tokens = block(tokens, hw)
                 x = tokens_to_map(norm(tokens), hw)
                 outs.append(x)
             return tuple(outs)
@@ -169,12 +193,17 @@ class FoundationStream(nn.Module):
         return tuple(outs)
 
 
-def build_case_model(method: str, variant: str, tiny: bool = False) -> nn.Module:
-    """The backbone of one benchmark case: the method, or its two-stream baseline."""
+def build_case_model(method: str, variant: str, tiny: bool = False,
+                     with_cp: bool = False) -> nn.Module:
+    """The backbone of one benchmark case: the method, or its two-stream baseline.
+
+    ``with_cp``: gradient checkpointing of the foundation model's blocks (UniRGB-IR's
+    frozen ViT blocks are shared with the baseline's streams and get it there too).
+    """
     from mmrgbir.models.backbones.dual_stream import DualStreamBackbone
     from mmrgbir.registry import MODELS
     spec = METHODS[method]
-    cfg = spec.backbone(tiny)
+    cfg = dict(spec.backbone(tiny), with_cp=with_cp)
     if variant == 'adapter':
         return MODELS.build(cfg)
     if variant == 'two-stream FT':
@@ -261,13 +290,22 @@ def _foundation(spec: MethodSpec, tiny: bool) -> str:
 def measure_case(method: str, variant: str, input_size: Optional[Size] = None,
                  batch_size: int = 1, device: str = 'cpu', iters: int = 10,
                  warmup: int = 3, tiny: bool = False, fresh_process: bool = False,
-                 seed: int = 0) -> dict:
-    """Build one case and measure it; returns a row of the result table (a dict)."""
+                 seed: int = 0, optimizer: str = 'recipe', with_cp: bool = False) -> dict:
+    """Build one case and measure it; returns a row of the result table (a dict).
+
+    ``optimizer``: ``'recipe'`` (the method's, :attr:`MethodSpec.optimizer`) or a key
+    of :data:`OPTIMIZERS`; ``with_cp``: see :func:`build_case_model`.
+    """
     spec = METHODS[method]
+    optimizer = spec.optimizer if optimizer == 'recipe' else optimizer
+    if optimizer not in OPTIMIZERS:
+        raise KeyError(f"optimizer must be 'recipe' or one of {sorted(OPTIMIZERS)}, "
+                       f'got {optimizer!r}')
     size = tuple(input_size or (spec.tiny_input_size if tiny else spec.input_size))
     dev = torch.device(device)
     row = dict(method=method, label=spec.label, foundation=_foundation(spec, tiny),
-               variant=variant, input_size=list(size), batch_size=batch_size)
+               variant=variant, input_size=list(size), batch_size=batch_size,
+               optimizer=optimizer, with_cp=with_cp)
     torch.manual_seed(seed)
     if dev.type == 'cuda':
         torch.cuda.empty_cache()
@@ -287,7 +325,7 @@ def measure_case(method: str, variant: str, input_size: Optional[Size] = None,
         else:
             cpu_mem.new_phase()
 
-    model = build_case_model(method, variant, tiny).to(dev)
+    model = build_case_model(method, variant, tiny, with_cp).to(dev)
     row['trainable_params'], row['total_params'] = count_parameters(model)
     inputs = torch.randn(batch_size, 3 + spec.x_channels, *size, device=dev)
 
@@ -302,16 +340,14 @@ def measure_case(method: str, variant: str, input_size: Optional[Size] = None,
     row['infer_mem_mib'] = peak_mib()
 
     model.train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    # a tiny lr: the step's cost is what counts, the weights must stay finite
-    optimizer = torch.optim.SGD(params, lr=1e-6, momentum=0.9)
+    optim = OPTIMIZERS[optimizer]([p for p in model.parameters() if p.requires_grad])
 
     def train_step() -> None:
         outs = model(inputs)
         loss = sum(o.float().mean() for o in outs)
-        optimizer.zero_grad(set_to_none=True)
+        optim.zero_grad(set_to_none=True)
         loss.backward()
-        optimizer.step()
+        optim.step()
 
     new_phase()
     row['train_ms'] = _timed(train_step, iters, warmup, dev)
@@ -382,7 +418,8 @@ def run_benchmark(methods: Optional[Sequence[str]] = None, device: str = 'cpu',
                   input_size: Optional[Size] = None, batch_size: int = 1, iters: int = 10,
                   warmup: int = 3, tiny: bool = False, isolate: bool = True,
                   baseline: bool = True, timeout: Optional[float] = None,
-                  progress: Optional[Callable[[str], None]] = None) -> BenchmarkResult:
+                  progress: Optional[Callable[[str], None]] = None,
+                  optimizer: str = 'recipe', with_cp: bool = False) -> BenchmarkResult:
     """Measure each method (and its two-stream baseline) and collect the rows.
 
     Args:
@@ -395,6 +432,8 @@ def run_benchmark(methods: Optional[Sequence[str]] = None, device: str = 'cpu',
         baseline: also measure the two-stream full fine-tuning baseline.
         timeout: seconds per case subprocess.
         progress: called with a line before each case (e.g. ``print``).
+        optimizer: ``'recipe'`` (each method's) or one optimizer for all cases.
+        with_cp: gradient checkpointing of the foundation blocks in both variants.
 
     A case that fails gets an ``error`` entry instead of numbers.
     """
@@ -408,7 +447,8 @@ def run_benchmark(methods: Optional[Sequence[str]] = None, device: str = 'cpu',
     if device.startswith('cuda') and not torch.cuda.is_available():
         raise RuntimeError('--device cuda: CUDA is not available on this machine')
     settings = dict(device=device, batch_size=batch_size, iters=iters, warmup=warmup,
-                    tiny=tiny, isolate=isolate, dtype='float32',
+                    tiny=tiny, isolate=isolate, dtype='float32', optimizer=optimizer,
+                    with_cp=with_cp,
                     input_size=list(input_size) if input_size else None)
     result = BenchmarkResult(settings=settings, machine=machine_info(device))
     variants = VARIANTS if baseline else VARIANTS[:1]
@@ -417,7 +457,8 @@ def run_benchmark(methods: Optional[Sequence[str]] = None, device: str = 'cpu',
             kwargs = dict(method=method, variant=variant,
                           input_size=list(input_size) if input_size else None,
                           batch_size=batch_size, device=device, iters=iters,
-                          warmup=warmup, tiny=tiny)
+                          warmup=warmup, tiny=tiny, optimizer=optimizer,
+                          with_cp=with_cp)
             if progress:
                 progress(f'benchmark: {method} / {variant} ...')
             try:
@@ -433,7 +474,7 @@ def run_benchmark(methods: Optional[Sequence[str]] = None, device: str = 'cpu',
 
 #: Columns of the main table, in order.
 TABLE_COLUMNS = ('method', 'foundation', 'variant', 'input (H x W)', 'batch',
-                 'trainable params', 'total params', 'trainable %', 'train step (ms)',
+                 'optimizer', 'trainable params', 'total params', 'trainable %', 'train step (ms)',
                  'inference (ms)', 'train peak mem (MiB)', 'inference peak mem (MiB)')
 #: Columns of the adapter / baseline comparison table.
 RATIO_COLUMNS = ('method', 'trainable params (adapter / FT)', 'train step (adapter / FT)',
@@ -473,19 +514,23 @@ def format_markdown(result: BenchmarkResult) -> str:
              f'{s["warmup"]} warm-up + {s["iters"]} timed iterations (median), '
              f'{"tiny variants" if s["tiny"] else "published configurations"}, '
              f'input {size}',
-             '- train step: forward + backward + SGD (momentum) step of the backbone on '
-             'random inputs, loss = sum of output means; inference: eval-mode forward '
-             'under torch.inference_mode',
+             '- train step: forward + backward + optimizer step of the backbone on '
+             'random inputs (the optimizer of the method\'s recipe unless set: SGD with '
+             'momentum, Adam, AdamW), loss = sum of output means; inference: eval-mode '
+             'forward under torch.inference_mode',
+             '- gradient checkpointing of the foundation blocks: '
+             + ('on, in both variants' if s.get('with_cp') else 'off'),
              f'- memory: {mem}',
              '- two-stream FT: DualStreamBackbone with two trainable copies of the '
              'method\'s foundation model (RGB stream + X stream, summed per level)', '']
     rows = []
     for r in result.rows:
         if r.get('error'):
-            rows.append([r['label'], r['foundation'], r['variant']] + ['error'] * 9)
+            rows.append([r['label'], r['foundation'], r['variant']] + ['error'] * 10)
             continue
         rows.append([r['label'], r['foundation'], r['variant'],
                      f'{r["input_size"][0]} x {r["input_size"][1]}', str(r['batch_size']),
+                     r.get('optimizer', 'sgd'),
                      _params(r['trainable_params']), _params(r['total_params']),
                      f'{100 * r["trainable_params"] / max(r["total_params"], 1):.2f}',
                      _num(r['train_ms']), _num(r['infer_ms']),

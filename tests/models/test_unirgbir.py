@@ -154,6 +154,64 @@ def test_frozen_bit_identical_and_trainable_get_gradients():
                if n.endswith('.gamma'))
 
 
+@pytest.mark.parametrize('with_cp', [False, True])
+def test_recomputation_changes_nothing(with_cp):
+    """adapter_with_cp / with_cp only trade memory for compute: after three SGD steps
+    (stochastic depth on) the outputs, gradients, weights and BatchNorm statistics
+    equal those of the model that stores every activation."""
+    def train(model):
+        model.train()
+        opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad],
+                              lr=0.05, momentum=0.9)
+        torch.manual_seed(3)
+        x = torch.randn(2, 4, 64, 64)
+        record = []
+        for _ in range(3):
+            opt.zero_grad(set_to_none=True)
+            outs = model(x)
+            sum(o.square().mean() for o in outs).backward()
+            record.append([o.detach() for o in outs])
+            opt.step()
+        grads = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
+        return record, grads, model.state_dict()
+
+    plain = train(tiny(out_mode='seg', drop_path_rate=0.3, adapter_with_cp=False))
+    cp = train(tiny(out_mode='seg', drop_path_rate=0.3, adapter_with_cp=True,
+                    with_cp=with_cp))
+    for a, b in zip(plain[0], cp[0]):
+        for x, y in zip(a, b):
+            torch.testing.assert_close(x, y, rtol=0, atol=1e-6)
+    assert plain[1].keys() == cp[1].keys() and len(plain[1]) > 0
+    for name in plain[1]:
+        torch.testing.assert_close(plain[1][name], cp[1][name], rtol=1e-5, atol=1e-6,
+                                   msg=name)
+    bn_keys = [k for k in plain[2] if 'running_' in k or 'num_batches_tracked' in k]
+    assert bn_keys
+    for key in plain[2]:
+        torch.testing.assert_close(plain[2][key], cp[2][key], rtol=1e-5, atol=1e-6,
+                                   msg=key)
+    assert int(cp[2][bn_keys[-1].rsplit('.', 1)[0] + '.num_batches_tracked']) == 3
+
+
+def test_deform_attn_core_recomputation_keeps_gradients():
+    torch.manual_seed(0)
+    attn = MSDeformAttn(d_model=32, n_levels=2, n_heads=2, n_points=2)
+    nn.init.normal_(attn.sampling_offsets.weight, std=0.1)
+    shapes = torch.tensor([[6, 8], [3, 4]])
+    query, value = torch.randn(2, 12, 32), torch.randn(2, 60, 32)
+    ref = torch.rand(2, 12, 1, 2)
+    grads = []
+    for recompute in (False, True):
+        attn.checkpoint_core = recompute
+        attn.zero_grad(set_to_none=True)
+        q = query.clone().requires_grad_()
+        out = attn(q, ref, value, shapes, level_start_index(shapes))
+        out.square().sum().backward()
+        grads.append([out.detach(), q.grad] + [p.grad for p in attn.parameters()])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+
+
 def test_drop_path_active_on_frozen_blocks_in_training():
     model = tiny(drop_path_rate=0.3)
     assert model.vit.blocks[-1].drop_path.p == pytest.approx(0.3)

@@ -9,7 +9,7 @@ import torch
 
 from mmrgbir.apis.benchmark import (METHODS, RATIO_COLUMNS, TABLE_COLUMNS, VARIANTS,
                                     MethodSpec, build_case_model, format_markdown,
-                                    run_benchmark)
+                                    measure_case, run_benchmark)
 from mmrgbir.models.utils.param_report import count_parameters
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -105,3 +105,26 @@ def test_errors_are_rows_not_crashes(monkeypatch):
     assert len(_table_rows(text, TABLE_COLUMNS)) == 2
     with pytest.raises(KeyError, match='unknown method'):
         run_benchmark(methods=['nope'])
+
+
+def test_recipe_optimizers_and_shared_checkpointing():
+    # each case trains with its recipe's optimizer unless one is forced
+    assert {m: s.optimizer for m, s in METHODS.items()} == {
+        'unirgbir-seg': 'sgd', 'unirgbir-det': 'adamw', 'dplnet': 'sgd',
+        'ivtuning-eva02l': 'adam', 'ivtuning-swinl': 'adamw'}
+    row = measure_case('unirgbir-det', 'two-stream FT', tiny=True, iters=1, warmup=0)
+    assert row['optimizer'] == 'adamw' and row['with_cp'] is False
+    row = measure_case('unirgbir-det', 'adapter', tiny=True, iters=1, warmup=0,
+                       optimizer='sgd', with_cp=True)
+    assert row['optimizer'] == 'sgd' and row['with_cp'] is True
+    with pytest.raises(KeyError, match='optimizer'):
+        measure_case('dplnet', 'adapter', tiny=True, optimizer='lion')
+    # --with-cp reaches the foundation blocks of both variants alike
+    for method in METHODS:
+        for variant in VARIANTS:
+            model = build_case_model(method, variant, tiny=True, with_cp=True)
+            flags = [getattr(m, 'with_cp', None) for m in model.modules()] + [
+                getattr(m, 'grad_checkpointing', None) for m in model.modules()]
+            assert True in flags, (method, variant)
+            x = torch.randn(1, 3 + METHODS[method].x_channels, 64, 64)
+            sum(o.mean() for o in model(x)).backward()

@@ -36,6 +36,12 @@ def parse_args(argv=None):
                         'numbers less reliable)')
     parser.add_argument('--timeout', type=float, default=None,
                         help='seconds per case subprocess')
+    parser.add_argument('--optimizer', default='recipe',
+                        choices=['recipe', 'sgd', 'adam', 'adamw'],
+                        help="optimizer of the train step (default: each method's recipe)")
+    parser.add_argument('--with-cp', action='store_true',
+                        help='gradient checkpointing of the foundation blocks, in the '
+                        'adapters and in the two-stream baseline alike')
     parser.add_argument('--json', default=None, help='also write the raw rows to this file')
     args = parser.parse_args(argv)
     if args.input_size is not None:
@@ -54,7 +60,8 @@ def main(argv=None) -> int:
         input_size=tuple(args.input_size) if args.input_size else None,
         batch_size=args.batch_size, iters=args.iters, warmup=args.warmup, tiny=args.tiny,
         isolate=not args.no_isolate, baseline=not args.no_baseline, timeout=args.timeout,
-        progress=lambda line: print(line, file=sys.stderr, flush=True))
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+        optimizer=args.optimizer, with_cp=args.with_cp)
     print(format_markdown(result))
     if args.json:
         with open(args.json, 'w') as f:

@@ -12,6 +12,8 @@ from typing import Sequence, Tuple
 import torch
 import torch.nn as nn
 
+from mmrgbir.models.utils.recompute import checkpoint_module
+
 __all__ = ['ConvStem', 'GroupedMultiKernelGatedMix', 'MultiModalFeaturePool']
 
 
@@ -82,6 +84,9 @@ class MultiModalFeaturePool(nn.Module):
         kernel_sizes: per-group kernels of the gated mix.
         in_channels: channels of each input image (3; 1-channel IR is repeated
             by the caller).
+        with_cp: recompute the pool in backward instead of storing its activations
+            (the stems run at 1/2 and 1/4 resolution: ~0.5 GiB at 768 x 768 for a
+            few % more compute); BatchNorm statistics are still updated once.
 
     Forward:
         rgb (B, 3, H, W), ir (B, 3, H, W) ->
@@ -92,8 +97,10 @@ class MultiModalFeaturePool(nn.Module):
     num_levels = 3
 
     def __init__(self, embed_dim: int = 768, channels: int = 64,
-                 kernel_sizes: Sequence[int] = (3, 3, 5, 7), in_channels: int = 3):
+                 kernel_sizes: Sequence[int] = (3, 3, 5, 7), in_channels: int = 3,
+                 with_cp: bool = False):
         super().__init__()
+        self.with_cp = with_cp
         self.rgb_stem = ConvStem(in_channels, channels)
         self.ir_stem = ConvStem(in_channels, channels)
         self.mix = GroupedMultiKernelGatedMix(channels, kernel_sizes)
@@ -123,6 +130,12 @@ class MultiModalFeaturePool(nn.Module):
 
     def forward(self, rgb: torch.Tensor,
                 ir: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        if self.with_cp and torch.is_grad_enabled():
+            return checkpoint_module(self, self._forward, rgb, ir)
+        return self._forward(rgb, ir)
+
+    def _forward(self, rgb: torch.Tensor,
+                 ir: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         c4 = self.mix(self.rgb_stem(rgb), self.ir_stem(ir))
         c8 = self.down8(c4)
         c16 = self.down16(c8)

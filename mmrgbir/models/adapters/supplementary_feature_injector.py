@@ -8,6 +8,7 @@ leaves the frozen ViT untouched.
 """
 import torch
 import torch.nn as nn
+from torch.utils.checkpoint import checkpoint
 
 from .ms_deform_attn import MSDeformAttn
 
@@ -24,11 +25,15 @@ class SupplementaryFeatureInjector(nn.Module):
         n_levels: pool levels.
         deform_ratio: value width ratio of the deformable attention.
         init_gamma: initial value of the per-channel output scale (0: identity).
+        with_cp: recompute the injector in backward (it then keeps only its inputs,
+            instead of two normalised copies of the pool and the sampling buffers).
     """
 
     def __init__(self, dim: int = 768, num_heads: int = 12, n_points: int = 4,
-                 n_levels: int = 3, deform_ratio: float = 0.5, init_gamma: float = 0.0):
+                 n_levels: int = 3, deform_ratio: float = 0.5, init_gamma: float = 0.0,
+                 with_cp: bool = False):
         super().__init__()
+        self.with_cp = with_cp
         self.query_norm = nn.LayerNorm(dim, eps=1e-6)
         self.feat_norm = nn.LayerNorm(dim, eps=1e-6)
         self.attn = MSDeformAttn(d_model=dim, n_levels=n_levels, n_heads=num_heads,
@@ -49,6 +54,14 @@ class SupplementaryFeatureInjector(nn.Module):
         Returns:
             (B, Nq, C): ``gamma * attn(norm(query), norm(feat))``.
         """
+        args = (query, reference_points, feat, spatial_shapes, level_start_index)
+        if self.with_cp and torch.is_grad_enabled():
+            return checkpoint(self._forward, *args, use_reentrant=False)
+        return self._forward(*args)
+
+    def _forward(self, query: torch.Tensor, reference_points: torch.Tensor,
+                 feat: torch.Tensor, spatial_shapes: torch.Tensor,
+                 level_start_index: torch.Tensor) -> torch.Tensor:
         attn = self.attn(self.query_norm(query), reference_points, self.feat_norm(feat),
                          spatial_shapes, level_start_index)
         return self.gamma * attn

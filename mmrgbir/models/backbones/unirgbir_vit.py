@@ -28,6 +28,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 
@@ -165,14 +166,17 @@ class ViTBlock(nn.Module):
     """Pre-norm transformer block on a (B, H, W, C) map, windowed when ``window_size > 0``.
 
     Padding tokens of the windowed attention are zeros and are attended to (ViTDet /
-    SAM behaviour, kept for weight compatibility).
+    SAM behaviour, kept for weight compatibility). With ``with_cp`` the block keeps
+    only its input for backward and recomputes the rest (gradient checkpointing; the
+    drop-path masks are replayed from the saved RNG state, so results are unchanged).
     """
 
     def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0,
                  qkv_bias: bool = True, drop_path: float = 0.0, window_size: int = 0,
-                 input_size: Tuple[int, int] = (14, 14)):
+                 input_size: Tuple[int, int] = (14, 14), with_cp: bool = False):
         super().__init__()
         self.window_size = window_size
+        self.with_cp = with_cp
         self.norm1 = nn.LayerNorm(dim, eps=1e-6)
         self.attn = RelPosAttention(
             dim, num_heads, qkv_bias,
@@ -183,6 +187,11 @@ class ViTBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, H, W, C) -> (B, H, W, C)."""
+        if self.with_cp and torch.is_grad_enabled() and x.requires_grad:
+            return checkpoint(self._forward, x, use_reentrant=False)
+        return self._forward(x)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
         shortcut = x
         x = self.norm1(x)
         if self.window_size > 0:
@@ -209,13 +218,15 @@ class ViTDetViT(nn.Module):
         pretrain_img_size: the absolute position embedding is stored on the
             ``pretrain_img_size / patch_size`` grid of pretraining (14x14 for MAE
             at 224) and resized bicubically to the input's grid in every forward.
+        with_cp: gradient checkpointing of every block (see :class:`ViTBlock`).
     """
 
     def __init__(self, img_size: int = 1024, patch_size: int = 16, in_channels: int = 3,
                  embed_dim: int = 768, depth: int = 12, num_heads: int = 12,
                  mlp_ratio: float = 4.0, qkv_bias: bool = True, window_size: int = 14,
                  global_attn_indexes: Sequence[int] = (2, 5, 8, 11),
-                 drop_path_rate: float = 0.0, pretrain_img_size: int = 224):
+                 drop_path_rate: float = 0.0, pretrain_img_size: int = 224,
+                 with_cp: bool = False):
         super().__init__()
         if embed_dim % num_heads != 0:
             raise ValueError(f'embed_dim={embed_dim} is not divisible by '
@@ -235,7 +246,8 @@ class ViTDetViT(nn.Module):
         self.blocks = nn.ModuleList(
             ViTBlock(embed_dim, num_heads, mlp_ratio, qkv_bias, drop_path=rates[i],
                      window_size=0 if i in global_attn_indexes else window_size,
-                     input_size=(img_size // patch_size, img_size // patch_size))
+                     input_size=(img_size // patch_size, img_size // patch_size),
+                     with_cp=with_cp)
             for i in range(depth))
         self._init_random()
 
@@ -398,6 +410,15 @@ class UniRGBIRViT(FrozenBackboneMixin, BaseModule):
         deform_num_points: sampling points per head and level.
         deform_ratio: value width ratio of the deformable attention.
         init_gamma: initial injector scale (0: the output equals the frozen ViT's).
+        with_cp: gradient checkpointing of the frozen blocks. Gradients reach the
+            injectors through every frozen block, so backward needs the blocks'
+            activations; with ``with_cp`` they are recomputed instead of stored
+            (about one more forward of the ViT per step, far less memory at 768+ px).
+        adapter_with_cp: recompute the feature pool and the injectors in backward
+            (on by default: they are cheap next to the ViT, but their activations at
+            1/2 - 1/8 resolution and the injectors' normalised pool copies would
+            otherwise take ~0.9 GiB at 768 x 768, 1.5 GiB at 1024; outputs, gradients
+            and BatchNorm statistics are unchanged).
         pretrained: local checkpoint of the ViT; pretrained_format: its key layout,
             one of :data:`PRETRAINED_KEY_MAPS`.
         trainable: regexes overriding :attr:`trainable_patterns`.
@@ -430,6 +451,8 @@ class UniRGBIRViT(FrozenBackboneMixin, BaseModule):
                  deform_num_points: int = 4,
                  deform_ratio: float = 0.5,
                  init_gamma: float = 0.0,
+                 with_cp: bool = False,
+                 adapter_with_cp: bool = True,
                  pretrained: Optional[str] = None,
                  pretrained_format: str = 'vitdet',
                  trainable: Optional[Sequence[str]] = None,
@@ -458,14 +481,16 @@ class UniRGBIRViT(FrozenBackboneMixin, BaseModule):
                              depth=depth, num_heads=num_heads, mlp_ratio=mlp_ratio,
                              window_size=window_size, global_attn_indexes=global_attn_indexes,
                              drop_path_rate=drop_path_rate,
-                             pretrain_img_size=pretrain_img_size)
+                             pretrain_img_size=pretrain_img_size, with_cp=with_cp)
         self.feature_pool = MultiModalFeaturePool(embed_dim, pool_channels,
-                                                  pool_kernel_sizes)
+                                                  pool_kernel_sizes,
+                                                  with_cp=adapter_with_cp)
         self.injectors = nn.ModuleList(
             SupplementaryFeatureInjector(
                 embed_dim, num_heads=deform_num_heads or num_heads,
                 n_points=deform_num_points, n_levels=MultiModalFeaturePool.num_levels,
-                deform_ratio=deform_ratio, init_gamma=init_gamma) for _ in idx)
+                deform_ratio=deform_ratio, init_gamma=init_gamma,
+                with_cp=adapter_with_cp) for _ in idx)
         self.gates = nn.ModuleList(InjectionGate(embed_dim) for _ in idx[1:])
         self._init_trainable(trainable)
 
