@@ -8,4 +8,7 @@ _base_ = [
     'mmseg::_base_/schedules/schedule_80k.py',
 ]
 crop_size = (480, 640)
-model = dict(data_preprocessor=dict(size=crop_size), decode_head=dict(num_classes=9))
+model = dict(
+    # MFNet thermal statistics of the published UniRGB-IR recipe (docs/methods.md)
+    data_preprocessor=dict(size=crop_size, x_mean=[100.83], x_std=[47.12]),
+    decode_head=dict(num_classes=9))

@@ -10,7 +10,9 @@ _base_ = [
 ]
 crop_size = (480, 640)
 model = dict(
-    # depth statistics depend on how the pack stores depth (8-bit scaled or 16-bit mm):
-    # measure them with tools/analysis/modality_stats.py --x-ignore-zero
-    data_preprocessor=dict(size=crop_size, x_mean=[128.0], x_std=[64.0]),
+    # depth in millimetres as tools/dataset_converters/nyudv2.py writes it (uint16):
+    # mean / std of the refined NYUv2 train depth in mm (ESANet's published figures).
+    # Packs that store 8-bit scaled depth need their own values:
+    # tools/analysis/modality_stats.py CONFIG --x-ignore-zero
+    data_preprocessor=dict(size=crop_size, x_mean=[2841.95], x_std=[1417.26]),
     decode_head=dict(num_classes=40))

@@ -10,6 +10,9 @@ _base_ = [
 ]
 crop_size = (480, 640)
 model = dict(
-    # depth statistics: see the NYUDv2 baseline
-    data_preprocessor=dict(size=crop_size, x_mean=[128.0], x_std=[64.0]),
+    # depth in millimetres as tools/dataset_converters/sunrgbd.py writes it (uint16).
+    # ESANet publishes 19025.1 / 9880.9 for SUN RGB-D's stored values, which are the
+    # millimetres rotated left by 3 bits (x 8 below 8.19 m): about 2378 / 1235 mm.
+    # Recompute on your copy: tools/analysis/modality_stats.py CONFIG --x-ignore-zero
+    data_preprocessor=dict(size=crop_size, x_mean=[2378.1], x_std=[1235.1]),
     decode_head=dict(num_classes=37))

@@ -8,4 +8,7 @@ _base_ = [
     '../_base_/models/dualstream_r50_fasterrcnn_fpn.py',
     'mmdet::_base_/schedules/schedule_1x.py',
 ]
-model = dict(roi_head=dict(bbox_head=dict(num_classes=3)))
+model = dict(
+    # FLIR thermal statistics of the published UniRGB-IR recipe (docs/methods.md)
+    data_preprocessor=dict(x_mean=[136.64], x_std=[64.98]),
+    roi_head=dict(bbox_head=dict(num_classes=3)))

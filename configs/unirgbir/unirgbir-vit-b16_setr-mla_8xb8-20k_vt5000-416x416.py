@@ -34,9 +34,11 @@ def sod_losses(weight):
 
 
 model = dict(
-    # VT5000 thermal statistics (8-bit, 3 channels, RGB order) of the published recipe
-    data_preprocessor=dict(size=img_scale, x_mean=[192.21, 92.03, 87.13],
-                           x_std=[61.55, 68.76, 53.08]),
+    # VT5000 thermal statistics (8-bit, 3 channels) of the published UniRGB-IR recipe,
+    # R, G, B = 192.21, 92.03, 87.13 / 61.55, 68.76, 53.08, listed here in the order of
+    # the X tensor: a 3-channel X file is decoded B, G, R and never reordered
+    data_preprocessor=dict(size=img_scale, x_mean=[87.13, 92.03, 192.21],
+                           x_std=[53.08, 68.76, 61.55]),
     backbone=dict(img_size=img_scale[0], x_channels=3),
     # one logit: saliency = sigmoid (SODMetric reads the logits)
     decode_head=dict(num_classes=2, out_channels=1, threshold=0.5,

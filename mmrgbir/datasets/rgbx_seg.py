@@ -2,7 +2,7 @@
 """Semantic segmentation and salient-object datasets of RGB + X folders."""
 import json
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from mmengine import fileio
 from mmseg.datasets import BaseSegDataset
@@ -10,6 +10,12 @@ from mmseg.registry import DATASETS
 
 from mmrgbir.structures import X_KINDS
 from .pipeline_check import check_rgbx_pipeline
+
+
+def format_listing(items: Sequence[str], limit: int = 10) -> str:
+    """``items`` as indented lines for an error message, the first ``limit`` of them."""
+    more = f'\n  ... and {len(items) - limit} more' if len(items) > limit else ''
+    return '\n  ' + '\n  '.join(items[:limit]) + more
 
 
 def check_files_exist(data_list: List[dict], keys, dataset: str,
@@ -26,11 +32,10 @@ def check_files_exist(data_list: List[dict], keys, dataset: str,
             if not exists:
                 missing.append(f'{key}={path}')
     if missing:
-        shown = '\n  '.join(missing[:10])
-        more = f'\n  ... and {len(missing) - 10} more' if len(missing) > 10 else ''
         raise FileNotFoundError(
-            f'{dataset}: {len(missing)} file(s) listed by the dataset do not exist:\n  '
-            f'{shown}{more}\nCheck data_root, data_prefix and the *_suffix arguments.')
+            f'{dataset}: {len(missing)} file(s) listed by the dataset do not exist:'
+            f'{format_listing(missing)}\nCheck data_root, data_prefix and the *_suffix '
+            f'arguments.')
 
 
 @DATASETS.register_module()

@@ -231,6 +231,13 @@ def test_flir_aligned_converter(det_scope, tmp_path, capsys):
     test_ds = _dataset_from_config('flir_aligned.py', 'test_dataloader',
                                    tmp_path / 'FLIR_aligned')
     assert test_ds.get_data_info(0)['instances'][0]['ignore_flag'] == 1
+    # copies that keep the lists under ImageSets/Main/ convert the same
+    (root / 'ImageSets' / 'Main').mkdir(parents=True)
+    for name in ('align_train.txt', 'align_validation.txt'):
+        os.replace(root / name, root / 'ImageSets' / 'Main' / name)
+    flir.main([str(root), '--out-dir', str(tmp_path / 'nested')])
+    with open(tmp_path / 'nested' / 'flir_aligned_train.json') as f:
+        assert json.load(f) == train
     os.remove(root / 'JPEGImages' / 'FLIR_00005_RGB.jpg')
     with pytest.raises(FileNotFoundError, match='FLIR_00005_RGB.jpg'):
         flir.main([str(root), '--out-dir', str(tmp_path / 'other')])

@@ -6,6 +6,7 @@ Input, the aligned FLIR download (``align/``)::
     JPEGImages/FLIR_00002_RGB.jpg  JPEGImages/FLIR_00002_PreviewData.jpeg
     Annotations/FLIR_00002_PreviewData.xml
     align_train.txt (4,129)  align_validation.txt (1,013)
+                                   (or under ImageSets/Main/, as some copies keep them)
 
 Each list line names a pair (``FLIR_00002`` or ``FLIR_00002_PreviewData``).
 Output (what ``FLIRAlignedDataset`` reads): ``<out-dir>/flir_aligned_train.json`` and
@@ -44,6 +45,9 @@ def convert_flir_aligned(root: str, out_dir: str, one_based: bool = False,
     summaries = {}
     for split, list_name in LISTS.items():
         list_path = osp.join(root, list_name)
+        nested = osp.join(root, 'ImageSets', 'Main', list_name)
+        if not osp.isfile(list_path) and osp.isfile(nested):
+            list_path = nested
         builder, dropped, missing = CocoBuilder(CLASSES), Counter(), []
         for line in read_id_list(list_path):
             match = PAIR_ID.match(osp.basename(line))

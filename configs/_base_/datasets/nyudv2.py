@@ -1,6 +1,7 @@
 # NYU Depth v2 (40 classes, Gupta et al.'s labels): 795 train / 654 test, 480 x 640,
-# raw depth input. Layout of the CMX / DFormer data packs: RGB/*.jpg, Depth/*.png,
-# Label/*.png (0 void, 1..40), train.txt, test.txt. Protocol (DFormer, DPLNet,
+# raw depth input. Layout of the CMX / DFormer data packs and of
+# tools/dataset_converters/nyudv2.py (which writes Depth/ as uint16 mm): RGB/*.jpg,
+# Depth/*.png, Label/*.png (0 void, 1..40), train.txt, test.txt. Protocol (DFormer, DPLNet,
 # GeminiFusion): train on train, test on test, mIoU over 40 classes (void ignored),
 # single scale (multi-scale + flip is reported separately). Raw-depth and HHA results
 # (nyudv2_hha.py) are not comparable.

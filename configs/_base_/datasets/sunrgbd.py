@@ -1,5 +1,6 @@
 # SUN RGB-D (37 classes): 5,285 train / 5,050 test, images of varying sizes
-# (mostly 530 x 730), raw depth input. Layout of the CMX / DFormer data packs:
+# (mostly 530 x 730), raw depth input. Layout of the CMX / DFormer data packs
+# and of tools/dataset_converters/sunrgbd.py (which writes Depth/ as uint16 mm):
 # RGB/*.jpg, Depth/*.png, Label/*.png (0 void, 1..37), train.txt, test.txt.
 # Protocol (DFormer, DPLNet, GeminiFusion): train on train, test on test, mIoU over
 # 37 classes (void ignored), single scale; here training crops and test images are
