@@ -245,8 +245,9 @@ RECIPES = {
         'optim_wrapper.optimizer.weight_decay': 5e-4, 'param_scheduler.0.type': 'PolyLR',
         'param_scheduler.0.power': 0.9, 'train_cfg.max_epochs': 500,
         'train_dataloader.batch_size': 32, 'crop_size': (480, 640),
-        'model.data_preprocessor.x_mean': [114.495] * 3,
-        'model.data_preprocessor.x_std': [57.63] * 3,
+        # the converter's uint16 millimetres, standardised with NYUv2's depth statistics
+        'model.data_preprocessor.x_mean': [2841.95] * 3,
+        'model.data_preprocessor.x_std': [1417.26] * 3,
         'train_dataloader.dataset.pipeline.0.x_channels': 3,
     },
     'ivtuning/ivtuning-eva02-l_segformer-head-ds_1xb8-200e_vt5000-384x384.py': {

@@ -3,9 +3,11 @@
 # the published run), AMP, random scale 0.5-2.0 + crop 480 x 640 + flip on both
 # modalities, colour jitter on RGB only, CE weighted with the published ENet class
 # weights. Published mIoU: 58.3 single scale / 59.3 multi-scale + flip (tta_pipeline).
-# Depth is read from the 8-bit depth PNGs of the NYUDv2 pack, repeated to 3 channels and
-# normalised with mean 0.449 * 255, std 0.226 * 255 (DPLNet's values in file units);
-# 16-bit depth files would need other statistics.
+# Depth is repeated to 3 channels. DPLNet reads the 8-bit depth PNGs of the NYUDv2 pack and
+# normalises them with mean 0.449 * 255, std 0.226 * 255; this config reads the uint16
+# millimetres of tools/dataset_converters/nyudv2.py and standardises them with the NYUv2
+# depth statistics in mm (below). With the 8-bit pack, set x_mean=[114.495] * 3,
+# x_std=[57.63] * 3 instead.
 _base_ = [
     '../_base_/datasets/nyudv2.py', '../_base_/default_runtime_seg.py',
     './_base_/dplnet-mit-b5_segformer-head.py', './_base_/schedule_sgd-poly-500e_amp.py'
@@ -59,7 +61,7 @@ class_weight = [
     46.4504, 26.3095, 27.8991, 16.6582
 ]
 model = dict(
-    data_preprocessor=dict(size=crop_size),
+    data_preprocessor=dict(size=crop_size, x_mean=[2841.95] * 3, x_std=[1417.26] * 3),
     decode_head=dict(
         num_classes=40,
         # torch's weighted CE (mmseg's class-weighted CrossEntropyLoss fails on the
