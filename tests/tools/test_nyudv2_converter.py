@@ -410,3 +410,32 @@ def test_hha(tool, official, tmp_path, seg_scope):
                                  dict(type='LoadAnnotations'),
                                  dict(type='PackRGBXSegInputs')]))
     assert len(ds) == 2 and ds[0]['inputs'].shape == (6, H, W)
+
+
+def test_one_converter_command_and_one_train_command(official, tmp_path):
+    """The user path: the CLI on the official files, then tools/train.py with the shipped
+    NYUDv2 baseline config (shortened to 2 iterations) trains and evaluates on them."""
+    import subprocess
+    import sys
+
+    from rgbx_testing import REPO
+    out = tmp_path / 'NYUDepthv2'
+    run = dict(cwd=REPO, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, TOOL, official['labeled'], official['splits'],
+                           str(out), '--class-mapping', official['mapping']], **run)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    work = tmp_path / 'work'
+    opts = [f'{loader}.dataset.data_root={out}'
+            for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+    opts += ['train_dataloader.batch_size=2', 'train_cfg.max_iters=2',
+             'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
+             'default_hooks.logger.interval=1']
+    opts += [f'{loader}.{key}={value}' for loader in ('train_dataloader', 'val_dataloader')
+             for key, value in (('num_workers', 0), ('persistent_workers', False))]
+    proc = subprocess.run(
+        [sys.executable, 'tools/train.py',
+         'configs/baselines/dualstream-r18-cmx_segformerhead_80k_nyudv2-480x640.py',
+         '--work-dir', str(work), '--cfg-options', *opts], **run)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    assert osp.isfile(work / 'iter_2.pth')
+    assert 'mIoU' in proc.stdout + proc.stderr

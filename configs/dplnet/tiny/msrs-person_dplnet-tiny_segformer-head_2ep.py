@@ -35,7 +35,8 @@ test_dataloader = val_dataloader
 tta_pipeline = None
 
 model = dict(
-    data_preprocessor=dict(size=crop_size),
+    # 8-bit thermal: DPLNet's grey-level statistics (the NYUDv2 parent standardises mm)
+    data_preprocessor=dict(size=crop_size, x_mean=[114.495] * 3, x_std=[57.63] * 3),
     backbone=dict(embed_dims=(8, 16, 40, 64), depths=(1, 1, 1, 1), num_prompt_tokens=4,
                   prompt_dim=8, mfa_reduction=4),
     decode_head=dict(in_channels=[8, 16, 40, 64], channels=16, num_classes=2,
