@@ -85,6 +85,7 @@ def main():
     cfg = setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.test()
+    del runner   # free model and buffers while the interpreter is fully alive
     teardown_distributed()
 
 

@@ -49,6 +49,7 @@ def main():
     cfg = setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
+    del runner   # free model and buffers while the interpreter is fully alive
     teardown_distributed()
 
 

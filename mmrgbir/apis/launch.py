@@ -1,5 +1,6 @@
 # Copyright (c) mmrgbir contributors. Licensed under the Apache License 2.0.
 """Config handling shared by ``tools/train.py`` and ``tools/test.py``."""
+import gc
 import os
 import os.path as osp
 
@@ -51,5 +52,8 @@ def teardown_distributed() -> None:
     without an active exception") and fail the whole torchrun job after the work is done.
     """
     if dist.is_available() and dist.is_initialized():
+        # tensors still referenced by gloo's pending work are freed now, not during
+        # interpreter finalisation (where freeing them can abort the process)
+        gc.collect()
         dist.barrier()
         dist.destroy_process_group()

@@ -72,7 +72,10 @@ def run_script(script, *args, env_extra=None, timeout=400):
     proc = subprocess.run(['bash', osp.join(REPO, 'tools', script), *args], cwd=REPO,
                           env=env, capture_output=True, text=True, timeout=timeout)
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f'{script} failed:\n{out[-6000:]}'
+    # both tails: stdout shows how far the ranks got, stderr why one stopped
+    assert proc.returncode == 0, (f'{script} failed (exit {proc.returncode}):\n--- stdout '
+                                  f'---\n{proc.stdout[-4000:]}\n--- stderr ---\n'
+                                  f'{proc.stderr[-4000:]}')
     return out
 
 
