@@ -2,6 +2,8 @@
 """Shared fixtures (helpers are in rgbx_testing.py)."""
 import pytest
 
+from rgbx_testing import one_torch_thread
+
 
 @pytest.fixture
 def seg_scope():
@@ -16,3 +18,10 @@ def det_scope():
     init_default_scope('mmdet')
     yield
 
+
+
+@pytest.fixture
+def one_thread():
+    """One intra-op torch thread for the test (use with pytest.mark.usefixtures)."""
+    with one_torch_thread():
+        yield

@@ -1,6 +1,7 @@
 # Copyright (c) mmrgbir contributors. Licensed under the Apache License 2.0.
 """Shared test helpers. The real sample data is found through MMRGBIR_DATA
 (default: ../shared/data next to the repository); tests that need it skip when absent."""
+import contextlib
 import os
 import os.path as osp
 
@@ -10,6 +11,35 @@ import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DATA_ROOT = os.environ.get('MMRGBIR_DATA', osp.join(REPO, '..', 'shared', 'data'))
+DATASET_CFGS = osp.join(REPO, 'configs', '_base_', 'datasets')
+
+
+@contextlib.contextmanager
+def one_torch_thread():
+    """Tiny models: one intra-op thread is as fast and does not stall on a busy CPU."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def write_image(path, img):
+    """cv2.imwrite into a new or existing folder; fails loudly."""
+    os.makedirs(osp.dirname(str(path)), exist_ok=True)
+    assert cv2.imwrite(str(path), img), path
+
+
+def dataset_from_config(cfg_file, loader, root, **overrides):
+    """Build ``<loader>.dataset`` of a config in configs/_base_/datasets on ``root``."""
+    from mmengine.config import Config
+    from mmengine.registry import DATASETS
+    cfg = Config.fromfile(osp.join(DATASET_CFGS, cfg_file))
+    ds_cfg = cfg[loader].dataset.copy()
+    ds_cfg.update(data_root=str(root), **overrides)
+    return DATASETS.build(ds_cfg)
 
 
 def shared_data(*parts):

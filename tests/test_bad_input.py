@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from rgbx_testing import REPO, pattern_pair, write_pair
+from rgbx_testing import REPO, one_torch_thread, pattern_pair, write_pair
 
 DEMO = osp.join(REPO, 'configs/demo/night-rgbt_dualstream-r18-cmx_segformerhead.py')
 META = dict(classes=('background', 'road', 'car', 'person'))
@@ -188,15 +188,10 @@ def runner_cfg(root, tmp_path, name):
 
 
 def train(cfg):
-    import torch
     from mmengine.runner import Runner
     import mmrgbir  # noqa: F401
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny model: threads only contend on a shared CPU
-    try:
+    with one_torch_thread():  # tiny model: threads only contend on a shared CPU
         Runner.from_cfg(cfg).train()
-    finally:
-        torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize('case', ['x_mean_3_on_1_channel', 'x_channels_3_in_loader',

@@ -28,7 +28,7 @@ import mmrgbir.models.losses  # noqa: F401
 import mmrgbir.models.necks.simple_fpn  # noqa: F401
 from mmrgbir.models.utils.param_report import count_parameters
 from mmrgbir.registry import MODELS
-from rgbx_testing import REPO
+from rgbx_testing import REPO, one_torch_thread
 
 CONFIG_ROOT = osp.join(REPO, 'configs')
 ALL_CONFIGS = sorted(glob.glob(osp.join(CONFIG_ROOT, '**', '*.py'), recursive=True))
@@ -43,11 +43,9 @@ METHOD_CONFIGS = [p for p in LEAF_CONFIGS
 
 @pytest.fixture(autouse=True, scope='module')
 def one_thread():
-    """Small tensors: one intra-op thread is as fast and does not stall on a busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    """Small tensors: one intra-op thread for the whole module."""
+    with one_torch_thread():
+        yield
 
 
 def rel(path):

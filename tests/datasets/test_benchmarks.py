@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from rgbx_testing import REPO, shared_data
+from rgbx_testing import DATASET_CFGS, REPO, dataset_from_config, shared_data, write_image
 
 from mmrgbir.datasets.benchmarks import (FMBDataset, MFNetDataset, NYUDv2Dataset,
                                          PST900Dataset, SUNRGBDDataset, VT821Dataset,
@@ -21,7 +21,6 @@ from mmrgbir.datasets.benchmarks import (FMBDataset, MFNetDataset, NYUDv2Dataset
 from mmrgbir.datasets.benchmarks.folder_layout import name_from_list_line
 from mmrgbir.datasets.transforms.stacked_loading import LoadStackedRGBXImageFromFile
 
-DATASET_CFGS = osp.join(REPO, 'configs', '_base_', 'datasets')
 H, W = 24, 32
 
 
@@ -29,18 +28,6 @@ def _rng(seed):
     return np.random.default_rng(seed)
 
 
-def _write(path, img):
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    assert cv2.imwrite(str(path), img), path
-
-
-def _dataset_from_config(cfg_file, loader, root, **overrides):
-    """Build ``<loader>.dataset`` of a dataset config with data_root replaced."""
-    from mmengine.registry import DATASETS
-    cfg = Config.fromfile(osp.join(DATASET_CFGS, cfg_file))
-    ds_cfg = cfg[loader].dataset.copy()
-    ds_cfg.update(data_root=str(root), **overrides)
-    return DATASETS.build(ds_cfg)
 
 
 def _label_of(item):
@@ -72,7 +59,7 @@ def test_stacked_loader_on_mfnet_file(tmp_path):
 
 def test_stacked_loader_errors_name_the_file(tmp_path):
     rgb = str(tmp_path / 'rgb.png')
-    _write(rgb, np.zeros((H, W, 3), np.uint8))
+    write_image(rgb, np.zeros((H, W, 3), np.uint8))
     with pytest.raises(ValueError, match=r'rgb\.png has 3 channel\(s\); expected 4'):
         LoadStackedRGBXImageFromFile()(dict(img_path=rgb))
     with pytest.raises(ValueError, match='differs from img_path'):
@@ -99,9 +86,9 @@ def make_mfnet_official(root):
     """The MFNet download: images/ (4-channel PNG), labels/, train/val/test.txt."""
     for i, name in enumerate(sum(MFNET_SPLITS.values(), [])):
         rng = _rng(i)
-        _write(osp.join(root, 'images', name + '.png'),
+        write_image(osp.join(root, 'images', name + '.png'),
                rng.integers(0, 256, (H, W, 4), dtype=np.uint8))
-        _write(osp.join(root, 'labels', name + '.png'),
+        write_image(osp.join(root, 'labels', name + '.png'),
                rng.integers(0, 9, (H, W), dtype=np.uint8))
     for split, names in MFNET_SPLITS.items():
         with open(osp.join(root, f'{split}.txt'), 'w') as f:
@@ -112,8 +99,8 @@ def test_mfnet_stacked_storage_and_splits(seg_scope, tmp_path):
     root = tmp_path / 'ir_seg_dataset'
     make_mfnet_official(str(root))
     # the 4-channel config protocol: train + val -> test
-    train = _dataset_from_config('mfnet_4ch.py', 'train_dataloader', root)
-    test = _dataset_from_config('mfnet_4ch.py', 'test_dataloader', root)
+    train = dataset_from_config('mfnet_4ch.py', 'train_dataloader', root)
+    test = dataset_from_config('mfnet_4ch.py', 'test_dataloader', root)
     assert isinstance(train, MFNetDataset) and train.stacked
     assert len(train) == 3 and len(test) == 2
     assert train.metainfo['classes'][0] == 'unlabeled' and len(train.metainfo['classes']) == 9
@@ -150,13 +137,13 @@ def test_mfnet_folders_equal_stacked_and_ignore_unlabeled(seg_scope, tmp_path):
         os.makedirs(out / sub)
     for name in sum(MFNET_SPLITS.values(), []):
         img = cv2.imread(str(root / 'images' / f'{name}.png'), cv2.IMREAD_UNCHANGED)
-        _write(str(out / 'rgb' / f'{name}.png'), img[..., :3])
-        _write(str(out / 'thermal' / f'{name}.png'), img[..., 3])
+        write_image(str(out / 'rgb' / f'{name}.png'), img[..., :3])
+        write_image(str(out / 'thermal' / f'{name}.png'), img[..., 3])
         shutil.copy(root / 'labels' / f'{name}.png', out / 'labels')
     for split in MFNET_SPLITS:
         shutil.copy(root / f'{split}.txt', out)
-    folders = _dataset_from_config('mfnet.py', 'val_dataloader', out)
-    stacked = _dataset_from_config('mfnet_4ch.py', 'val_dataloader', root)
+    folders = dataset_from_config('mfnet.py', 'val_dataloader', out)
+    stacked = dataset_from_config('mfnet_4ch.py', 'val_dataloader', root)
     assert not folders.stacked and len(folders) == len(stacked) == 2
     for i in range(2):
         a, b = folders[i], stacked[i]
@@ -182,11 +169,11 @@ def _make_split_folders(root, names, rgb, x, label, num_classes, seed=0):
     for split, split_names in names.items():
         for i, name in enumerate(split_names):
             rng = _rng(seed + i)
-            _write(osp.join(root, split, rgb, name + '.png'),
+            write_image(osp.join(root, split, rgb, name + '.png'),
                    rng.integers(0, 256, (H, W, 3), dtype=np.uint8))
-            _write(osp.join(root, split, x, name + '.png'),
+            write_image(osp.join(root, split, x, name + '.png'),
                    rng.integers(0, 256, (H, W), dtype=np.uint8))
-            _write(osp.join(root, split, label, name + '.png'),
+            write_image(osp.join(root, split, label, name + '.png'),
                    rng.integers(0, num_classes, (H, W), dtype=np.uint8))
 
 
@@ -194,8 +181,8 @@ def test_pst900_official_layout(seg_scope, tmp_path):
     names = dict(train=['31_bag1a_rect_rgb_frame0000000007', 'b'], test=['c'])
     _make_split_folders(str(tmp_path), names, 'rgb', 'thermal', 'labels', 5)
     os.makedirs(tmp_path / 'train' / 'depth')  # present in the download, unused
-    train = _dataset_from_config('pst900.py', 'train_dataloader', tmp_path)
-    test = _dataset_from_config('pst900.py', 'test_dataloader', tmp_path)
+    train = dataset_from_config('pst900.py', 'train_dataloader', tmp_path)
+    test = dataset_from_config('pst900.py', 'test_dataloader', tmp_path)
     assert isinstance(train, PST900Dataset)
     assert len(train) == 2 and len(test) == 1
     assert train.metainfo['classes'] == ('background', 'fire_extinguisher', 'backpack',
@@ -210,10 +197,10 @@ def test_pst900_official_layout(seg_scope, tmp_path):
 def test_fmb_official_layout_and_14_class_variant(seg_scope, tmp_path):
     names = dict(train=['00001', '00002'], test=['00003'])
     _make_split_folders(str(tmp_path), names, 'Visible', 'Infrared', 'Label', 15)
-    test = _dataset_from_config('fmb.py', 'test_dataloader', tmp_path)
+    test = dataset_from_config('fmb.py', 'test_dataloader', tmp_path)
     assert isinstance(test, FMBDataset) and len(test.metainfo['classes']) == 15
-    assert len(_dataset_from_config('fmb.py', 'train_dataloader', tmp_path)) == 2
-    ds14 = _dataset_from_config('fmb.py', 'test_dataloader', tmp_path, ignore_unlabeled=True)
+    assert len(dataset_from_config('fmb.py', 'train_dataloader', tmp_path)) == 2
+    ds14 = dataset_from_config('fmb.py', 'test_dataloader', tmp_path, ignore_unlabeled=True)
     assert len(ds14.metainfo['classes']) == 14 and ds14.metainfo['classes'][0] == 'road'
     raw = cv2.imread(ds14.get_data_info(0)['seg_map_path'], cv2.IMREAD_UNCHANGED)
     # the test pipeline resizes the image but loads the label afterwards, at full size
@@ -230,13 +217,13 @@ def make_rgbd_pack(root, train, test, num_classes, seed=0):
     """CMX / DFormer pack: RGB/*.jpg, Depth/*.png (16 bit), HHA/*.jpg, Label/*.png."""
     for i, name in enumerate(train + test):
         rng = _rng(seed + i)
-        _write(osp.join(root, 'RGB', name + '.jpg'),
+        write_image(osp.join(root, 'RGB', name + '.jpg'),
                rng.integers(0, 256, (H, W, 3), dtype=np.uint8))
-        _write(osp.join(root, 'Depth', name + '.png'),
+        write_image(osp.join(root, 'Depth', name + '.png'),
                rng.integers(0, 10000, (H, W), dtype=np.uint16))
-        _write(osp.join(root, 'HHA', name + '.jpg'),
+        write_image(osp.join(root, 'HHA', name + '.jpg'),
                rng.integers(0, 256, (H, W, 3), dtype=np.uint8))
-        _write(osp.join(root, 'Label', name + '.png'),
+        write_image(osp.join(root, 'Label', name + '.png'),
                rng.integers(0, num_classes + 1, (H, W), dtype=np.uint8))
     with open(osp.join(root, 'train.txt'), 'w') as f:  # "RGB/x.jpg Label/x.png" lines
         f.write(''.join(f'RGB/{n}.jpg Label/{n}.png\n' for n in train))
@@ -246,8 +233,8 @@ def make_rgbd_pack(root, train, test, num_classes, seed=0):
 
 def test_nyudv2_raw_depth_and_hha(seg_scope, tmp_path):
     make_rgbd_pack(str(tmp_path), ['1', '2', '3'], ['4', '5'], 40)
-    test = _dataset_from_config('nyudv2.py', 'test_dataloader', tmp_path)
-    train = _dataset_from_config('nyudv2.py', 'train_dataloader', tmp_path)
+    test = dataset_from_config('nyudv2.py', 'test_dataloader', tmp_path)
+    train = dataset_from_config('nyudv2.py', 'train_dataloader', tmp_path)
     assert isinstance(test, NYUDv2Dataset) and len(train) == 3 and len(test) == 2
     assert len(test.metainfo['classes']) == 40 and len(test.metainfo['palette']) == 40
     assert test.metainfo['classes'][-1] == 'otherprop'
@@ -266,18 +253,18 @@ def test_nyudv2_raw_depth_and_hha(seg_scope, tmp_path):
                                     dict(type='PackRGBXSegInputs')])
     np.testing.assert_array_equal(plain[0]['inputs'][3].numpy(),
                                   cv2.imread(info['x_path'], cv2.IMREAD_UNCHANGED))
-    hha = _dataset_from_config('nyudv2_hha.py', 'test_dataloader', tmp_path)
+    hha = dataset_from_config('nyudv2_hha.py', 'test_dataloader', tmp_path)
     assert hha.get_data_info(0)['x_path'].endswith('HHA/4.jpg')
     assert hha[0]['inputs'].shape == (6, 480, 640)
 
 
 def test_sunrgbd_pack(seg_scope, tmp_path):
     make_rgbd_pack(str(tmp_path), ['000001', '000002'], ['000003'], 37)
-    ds = _dataset_from_config('sunrgbd.py', 'train_dataloader', tmp_path)
+    ds = dataset_from_config('sunrgbd.py', 'train_dataloader', tmp_path)
     assert isinstance(ds, SUNRGBDDataset) and len(ds) == 2
     assert len(ds.metainfo['classes']) == 37 and ds.metainfo['classes'][0] == 'wall'
     assert ds[0]['inputs'].shape[0] == 4
-    test = _dataset_from_config('sunrgbd.py', 'test_dataloader', tmp_path)
+    test = dataset_from_config('sunrgbd.py', 'test_dataloader', tmp_path)
     assert test.get_data_info(0)['img_path'].endswith('RGB/000003.jpg')
 
 
@@ -289,12 +276,12 @@ def _make_vt(root, suffixes, seed=0):
     masks = {}
     for i, (stem, (rs, ts, gs)) in enumerate(sorted(suffixes.items())):
         rng = _rng(seed + i)
-        _write(osp.join(root, 'RGB', stem + rs), rng.integers(0, 256, (H, W, 3), np.uint8))
+        write_image(osp.join(root, 'RGB', stem + rs), rng.integers(0, 256, (H, W, 3), np.uint8))
         thermal = rng.integers(0, 256, (H, W), np.uint8)
-        _write(osp.join(root, 'T', stem + ts), np.stack([thermal] * 3, axis=2))
+        write_image(osp.join(root, 'T', stem + ts), np.stack([thermal] * 3, axis=2))
         mask = np.zeros((H, W), np.uint8)
         mask[4:12 + i, 6:20] = 255
-        _write(osp.join(root, 'GT', stem + gs), mask)
+        write_image(osp.join(root, 'GT', stem + gs), mask)
         masks[stem] = mask > 127
     return masks
 
@@ -304,8 +291,8 @@ def test_vt_sets_match_mixed_suffixes(seg_scope, tmp_path):
     train_masks = _make_vt(str(vt5000 / 'Train'), {'1': ('.jpg', '.jpg', '.png'),
                                                    '2': ('.png', '.bmp', '.png')})
     _make_vt(str(vt5000 / 'Test'), {'3': ('.jpg', '.jpg', '.png')})
-    train = _dataset_from_config('vt5000.py', 'train_dataloader', vt5000)
-    test = _dataset_from_config('vt5000.py', 'test_dataloader', vt5000)
+    train = dataset_from_config('vt5000.py', 'train_dataloader', vt5000)
+    test = dataset_from_config('vt5000.py', 'test_dataloader', vt5000)
     assert isinstance(train, VT5000Dataset) and len(train) == 2 and len(test) == 1
     info = train.get_data_info(1)
     assert info['img_path'].endswith('Train/RGB/2.png')
@@ -323,7 +310,7 @@ def test_vt_sets_match_mixed_suffixes(seg_scope, tmp_path):
     for cfg_file, cls in (('vt1000.py', VT1000Dataset), ('vt821.py', VT821Dataset)):
         root = tmp_path / cls.__name__
         _make_vt(str(root), {'a': ('.jpg', '.jpg', '.jpg'), 'b': ('.jpg', '.png', '.bmp')})
-        ds = _dataset_from_config(cfg_file, 'test_dataloader', root)
+        ds = dataset_from_config(cfg_file, 'test_dataloader', root)
         assert type(ds) is cls and len(ds) == 2
         assert ds.get_data_info(1)['seg_map_path'].endswith('GT/b.bmp')
         assert ds[1]['inputs'].shape == (6, 384, 384)

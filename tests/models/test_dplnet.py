@@ -17,13 +17,8 @@ from mmrgbir.models.utils.param_report import count_parameters
 B5_WIDTHS = [64, 128, 320, 512]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one intra-op thread is as fast and does not stall on a busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# tiny tensors: one intra-op thread is as fast and does not stall on a busy CPU
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def mmseg_mit(arch, **kwargs):

@@ -33,13 +33,8 @@ def task_of(path):
     return 'sod' if '-sod_' in name else 'seg'
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one intra-op thread is as fast and does not stall on a busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# tiny tensors: one intra-op thread is as fast and does not stall on a busy CPU
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 class TrainingProbe(Hook):

@@ -13,27 +13,16 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from rgbx_testing import REPO, load_tool, shared_data
+from rgbx_testing import (DATASET_CFGS, dataset_from_config, load_tool, shared_data,
+                          write_image)
 
 import mmrgbir.datasets.benchmarks  # noqa: F401,E402  (registers the benchmark datasets)
 import mmrgbir.datasets.transforms.stacked_loading  # noqa: F401,E402
 
-DATASET_CFGS = osp.join(REPO, 'configs', '_base_', 'datasets')
 
 
 
 
-def _write(path, img):
-    os.makedirs(osp.dirname(str(path)), exist_ok=True)
-    assert cv2.imwrite(str(path), img), path
-
-
-def _dataset_from_config(cfg_file, loader, root, **overrides):
-    from mmengine.registry import DATASETS
-    cfg = Config.fromfile(osp.join(DATASET_CFGS, cfg_file))
-    ds_cfg = cfg[loader].dataset.copy()
-    ds_cfg.update(data_root=str(root), **overrides)
-    return DATASETS.build(ds_cfg)
 
 
 def write_voc(path, filename, width, height, objects):
@@ -79,8 +68,9 @@ def test_mfnet_converter(seg_scope, tmp_path, capsys):
             shape = (480, 640)
         else:
             shape = (24, 32)
-            _write(src / 'images' / f'{name}.png', rng.integers(0, 256, shape + (4, ), np.uint8))
-        _write(src / 'labels' / f'{name}.png', rng.integers(0, 9, shape, np.uint8))
+            write_image(src / 'images' / f'{name}.png',
+                        rng.integers(0, 256, shape + (4, ), np.uint8))
+        write_image(src / 'labels' / f'{name}.png', rng.integers(0, 9, shape, np.uint8))
     for split, ids in names.items():
         (src / f'{split}.txt').write_text('\n'.join(ids) + '\n')
     out = tmp_path / 'mfnet'
@@ -98,11 +88,11 @@ def test_mfnet_converter(seg_scope, tmp_path, capsys):
         assert (out / 'labels' / f'{name}.png').read_bytes() == \
             (src / 'labels' / f'{name}.png').read_bytes()
     # the converted tree is what the mfnet.py config reads, and matches the 4-channel one
-    folders = _dataset_from_config('mfnet.py', 'val_dataloader', out)
-    stacked = _dataset_from_config('mfnet_4ch.py', 'val_dataloader', src)
+    folders = dataset_from_config('mfnet.py', 'val_dataloader', out)
+    stacked = dataset_from_config('mfnet_4ch.py', 'val_dataloader', src)
     assert len(folders) == len(stacked) == 1
     np.testing.assert_array_equal(folders[0]['inputs'].numpy(), stacked[0]['inputs'].numpy())
-    assert len(_dataset_from_config('mfnet.py', 'train_dataloader', out)) == 3
+    assert len(dataset_from_config('mfnet.py', 'train_dataloader', out)) == 3
     # never overwrites
     with pytest.raises(FileExistsError, match=str(out)):
         mfnet.main([str(src), str(out)])
@@ -111,8 +101,8 @@ def test_mfnet_converter(seg_scope, tmp_path, capsys):
 def test_mfnet_converter_errors(tmp_path):
     mfnet = load_tool('tools/dataset_converters/mfnet.py')
     src = tmp_path / 'src'
-    _write(src / 'images' / 'a.png', np.zeros((8, 8, 3), np.uint8))
-    _write(src / 'labels' / 'a.png', np.zeros((8, 8), np.uint8))
+    write_image(src / 'images' / 'a.png', np.zeros((8, 8, 3), np.uint8))
+    write_image(src / 'labels' / 'a.png', np.zeros((8, 8), np.uint8))
     for split in ('train', 'val', 'test'):
         (src / f'{split}.txt').write_text('a\n')
     with pytest.raises(ValueError, match=r'images/a\.png has 3 channel\(s\); expected 4'):
@@ -162,7 +152,7 @@ def test_llvip_voc_round_trip(det_scope, tmp_path, capsys):
     assert sorted(im['file_name'] for im in converted['images']) == \
         sorted(f'test/{im["file_name"]}' for im in coco['images'])
     # the llvip.py config reads the output
-    ds = _dataset_from_config('llvip.py', 'test_dataloader', root)
+    ds = dataset_from_config('llvip.py', 'test_dataloader', root)
     assert type(ds).__name__ == 'LLVIPDataset' and len(ds) == 12
     assert sum(len(ds.get_data_info(i)['instances']) for i in range(len(ds))) == 27
     item = ds[0]
@@ -192,7 +182,7 @@ def test_voc_errors_name_the_file(tmp_path):
 
 
 def _jpg(path, w=32, h=24, value=0):
-    _write(path, np.full((h, w, 3), value, np.uint8))
+    write_image(path, np.full((h, w, 3), value, np.uint8))
 
 
 def test_flir_aligned_converter(det_scope, tmp_path, capsys):
@@ -222,13 +212,13 @@ def test_flir_aligned_converter(det_scope, tmp_path, capsys):
     with open(out / 'flir_aligned_test.json') as f:
         test = json.load(f)
     assert test['annotations'][0]['iscrowd'] == 1  # difficult -> ignore region
-    ds = _dataset_from_config('flir_aligned.py', 'train_dataloader', tmp_path / 'FLIR_aligned',
+    ds = dataset_from_config('flir_aligned.py', 'train_dataloader', tmp_path / 'FLIR_aligned',
                               filter_cfg=None)
     assert len(ds) == 2
     item = ds[0]
     assert item['data_samples'].metainfo['x_path'].endswith('FLIR_00002_PreviewData.jpeg')
     assert item['inputs'].shape[0] == 4 and (item['inputs'][3] >= 95).all()  # thermal = 99
-    test_ds = _dataset_from_config('flir_aligned.py', 'test_dataloader',
+    test_ds = dataset_from_config('flir_aligned.py', 'test_dataloader',
                                    tmp_path / 'FLIR_aligned')
     assert test_ds.get_data_info(0)['instances'][0]['ignore_flag'] == 1
     # copies that keep the lists under ImageSets/Main/ convert the same
@@ -267,7 +257,7 @@ def test_m3fd_converter_hash_split_and_lists(det_scope, tmp_path):
     assert [c['name'] for c in train['categories']] == ['People', 'Car', 'Bus', 'Motorcycle',
                                                          'Lamp', 'Truck']
     assert {a['category_id'] for a in train['annotations']} == {1, 5}  # 'people' -> People
-    ds = _dataset_from_config('m3fd.py', 'test_dataloader', tmp_path / 'M3FD')
+    ds = dataset_from_config('m3fd.py', 'test_dataloader', tmp_path / 'M3FD')
     assert len(ds) == len(test_ids) and ds[0]['inputs'].shape[0] == 4
     # given lists
     (tmp_path / 'train.txt').write_text('00000\n00001\n')
@@ -354,7 +344,7 @@ def test_kaist_converter_keeps_ignore_height_occlusion(det_scope, tmp_path):
 
     # the kaist.py config reads the json; instances carry what the metric needs
     os.rename(outs['flat'], root / 'coco' / 'kaist_test_improved.json')
-    ds = _dataset_from_config('kaist.py', 'test_dataloader', root)
+    ds = dataset_from_config('kaist.py', 'test_dataloader', root)
     instances = ds.get_data_info(0)['instances']
     assert [(i['ignore_flag'], i['height'], i['occlusion']) for i in instances] == \
         [(0, 80, 0), (0, 70, 2), (1, 90, 0)]
@@ -458,7 +448,7 @@ def test_msrs_yolo_to_coco(det_scope, tmp_path, capsys):
 
 def test_yolo_errors_name_file_and_line(tmp_path):
     yolo = load_tool('tools/dataset_converters/yolo_to_coco.py')
-    _write(tmp_path / 'img' / 'a.png', np.zeros((10, 20, 3), np.uint8))
+    write_image(tmp_path / 'img' / 'a.png', np.zeros((10, 20, 3), np.uint8))
     os.makedirs(tmp_path / 'lbl')
     (tmp_path / 'lbl' / 'a.txt').write_text('0 0.5 0.5 0.2 0.2\n1 0.5 0.5 0.2\n')
     args = [str(tmp_path / 'img'), str(tmp_path / 'lbl'), '--classes', 'a,b']
@@ -484,8 +474,8 @@ def test_modality_stats_folders_and_config(seg_scope, tmp_path):
         rgb = rng.integers(0, 256, (h, w, 3), np.uint8)
         x = rng.integers(0, 4000, (h, w), np.uint16)
         x[0, :] = 0  # invalid depth
-        _write(tmp_path / 'rgb' / f'{i}.png', rgb[..., ::-1])  # stored RGB
-        _write(tmp_path / 'x' / f'{i}.png', x)
+        write_image(tmp_path / 'rgb' / f'{i}.png', rgb[..., ::-1])  # stored RGB
+        write_image(tmp_path / 'x' / f'{i}.png', x)
         rgbs.append(rgb.reshape(-1, 3))
         xs.append(x.reshape(-1))
     rgb_all, x_all = np.concatenate(rgbs).astype(np.float64), np.concatenate(xs)

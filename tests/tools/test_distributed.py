@@ -19,7 +19,7 @@ import textwrap
 import pytest
 import torch
 
-from rgbx_testing import REPO, write_tiny_config
+from rgbx_testing import REPO, one_torch_thread, write_tiny_config
 
 DEMO = osp.join(REPO, 'configs/demo/night-rgbt_dualstream-r18-cmx_segformerhead.py')
 NUM_TRAIN, NUM_VAL = 8, 5  # 5 val images: the distributed sampler pads one, which
@@ -163,11 +163,7 @@ def test_dist_test_matches_single_process(setup, tmp_path):
     cfg.work_dir = str(tmp_path / 'single')
     cfg.load_from = ckpt
     cfg.experiment_name = 'single_process_reference'
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny model: threads only contend on a shared CPU
-    try:
+    with one_torch_thread():  # tiny model: threads only contend on a shared CPU
         metrics = Runner.from_cfg(cfg).test()
-    finally:
-        torch.set_num_threads(threads)
     assert dist_miou == pytest.approx(metrics['mIoU'], abs=1e-6)
     assert 'Iter(val) [3/3]' in setup['out']  # 5 images over 2 ranks: 3 per rank

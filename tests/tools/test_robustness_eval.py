@@ -8,13 +8,12 @@ import subprocess
 import sys
 
 import pytest
-import torch
 from mmengine.config import Config
 
 from mmrgbir.apis.robustness import (DEFAULT_CONDITIONS, conditions_from_cfg,
                                      format_table, insert_before_packing,
                                      select_conditions)
-from rgbx_testing import REPO, write_tiny_config
+from rgbx_testing import REPO, one_torch_thread, write_tiny_config
 
 EVAL_CFG = osp.join(REPO, 'configs/robustness/demo_missing-modality-eval.py')
 DROPOUT_CFG = osp.join(REPO, 'configs/robustness/demo_modality-dropout.py')
@@ -74,12 +73,8 @@ def tiny_model(tmp_path_factory):
     cfg.work_dir = str(tmp / 'train')
     cfg.experiment_name = 'robustness_eval_tiny_train'
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny model: threads only contend on a shared CPU
-    try:
+    with one_torch_thread():  # tiny model: threads only contend on a shared CPU
         Runner.from_cfg(cfg).train()
-    finally:
-        torch.set_num_threads(threads)
     return dict(cfg=str(cfg_path), ckpt=str(tmp / 'train' / 'iter_4.pth'), tmp=tmp)
 
 

@@ -35,6 +35,14 @@ def decode_image(data: bytes, path: str, what: str, flag: str,
     return img
 
 
+def check_x_options(x_channels: Optional[int], x_kind: Optional[str]) -> None:
+    """Validate the ``x_channels`` / ``x_kind`` arguments shared by the RGB-X loaders."""
+    if x_channels not in (None, 1, 3):
+        raise ValueError(f'x_channels must be None, 1 or 3, got {x_channels!r}')
+    if x_kind is not None and x_kind not in X_KINDS:
+        raise ValueError(f'x_kind must be one of {X_KINDS}, got {x_kind!r}')
+
+
 def check_label_size(path: str, hw) -> None:
     """Check that a local label map is a readable image of size ``hw`` (header only)."""
     try:
@@ -89,10 +97,7 @@ class LoadRGBXImageFromFile(BaseTransform):
                  x_kind: Optional[str] = None, resize_x_to_rgb: bool = False,
                  x_interpolation: str = 'nearest', check_label: bool = True,
                  backend_args: Optional[dict] = None) -> None:
-        if x_channels not in (None, 1, 3):
-            raise ValueError(f'x_channels must be None, 1 or 3, got {x_channels!r}')
-        if x_kind is not None and x_kind not in X_KINDS:
-            raise ValueError(f'x_kind must be one of {X_KINDS}, got {x_kind!r}')
+        check_x_options(x_channels, x_kind)
         self.to_float32 = to_float32
         self.color_type = color_type
         self.imdecode_backend = imdecode_backend

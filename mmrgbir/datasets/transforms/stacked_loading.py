@@ -6,8 +6,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmrgbir.registry import TRANSFORMS
-from mmrgbir.structures import X_KINDS, make_layout
-from .loading import decode_image, read_bytes
+from mmrgbir.structures import make_layout
+from .loading import check_x_options, decode_image, read_bytes
 
 
 @TRANSFORMS.register_module()
@@ -38,10 +38,7 @@ class LoadStackedRGBXImageFromFile(BaseTransform):
     def __init__(self, to_float32: bool = False, x_channels: Optional[int] = None,
                  x_kind: Optional[str] = None,
                  backend_args: Optional[dict] = None) -> None:
-        if x_channels not in (None, 1, 3):
-            raise ValueError(f'x_channels must be None, 1 or 3, got {x_channels!r}')
-        if x_kind is not None and x_kind not in X_KINDS:
-            raise ValueError(f'x_kind must be one of {X_KINDS}, got {x_kind!r}')
+        check_x_options(x_channels, x_kind)
         self.to_float32 = to_float32
         self.x_channels = x_channels
         self.x_kind = x_kind

@@ -36,8 +36,10 @@ class SupplementaryFeatureInjector(nn.Module):
         self.with_cp = with_cp
         self.query_norm = nn.LayerNorm(dim, eps=1e-6)
         self.feat_norm = nn.LayerNorm(dim, eps=1e-6)
+        # a recomputed injector recomputes its attention core too: no second checkpoint
         self.attn = MSDeformAttn(d_model=dim, n_levels=n_levels, n_heads=num_heads,
-                                 n_points=n_points, ratio=deform_ratio)
+                                 n_points=n_points, ratio=deform_ratio,
+                                 checkpoint_core=not with_cp)
         self.gamma = nn.Parameter(torch.full((dim, ), float(init_gamma)))
 
     def forward(self, query: torch.Tensor, reference_points: torch.Tensor,
