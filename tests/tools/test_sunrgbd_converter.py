@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from rgbx_testing import load_tool, shared_data
+from rgbx_testing import dataset_from_config, load_tool, shared_data
 
 import mmrgbir  # noqa: F401,E402  (registers the datasets and transforms)
 import mmrgbir.datasets.benchmarks  # noqa: F401,E402
@@ -416,8 +416,7 @@ def test_sunrgbd_dataset_reads_the_output(seg_scope, tmp_path):
             np.testing.assert_array_equal(
                 gt, np.where(exp['label'] == 0, 255, exp['label'].astype(np.int64) - 1))
     # and the benchmark config builds on it (resized to the 480 x 640 protocol size)
-    bench = load_tool('tests/datasets/test_benchmarks.py')
-    test = bench._dataset_from_config('sunrgbd.py', 'test_dataloader', out)
+    test = dataset_from_config('sunrgbd.py', 'test_dataloader', out)
     assert len(test) == 2 and test[0]['inputs'].shape[0] == 4
 
 
