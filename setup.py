@@ -36,10 +36,14 @@ setup(
     packages=find_packages(include=['mmrgbir', 'mmrgbir.*']),
     include_package_data=True,
     python_requires='>=3.9',
-    # torch, torchvision and mmcv (compiled ops) are installed by tools/setup_env.sh.
-    install_requires=['torch>=2.6,<2.14', 'torchvision', 'mmcv>=2.0.0,<2.2.0']
+    # Ranges that leave a working stack alone: e.g. torch 2.1 + `mim install mmcv==2.1.0`
+    # (prebuilt CUDA ops), or torch 2.13 + mmcv built by tools/setup_env.sh. mmcv 2.1.0
+    # does not compile against torch >= 2.14 (C++20 headers); mmseg 1.2.2 / mmdet 3.3.0
+    # reject mmcv >= 2.2. Tested versions: requirements/verified.txt.
+    install_requires=['torch>=2.1,<2.14', 'torchvision', 'mmcv>=2.0.0,<2.2.0']
     + requirements('requirements/runtime.txt'),
-    extras_require={'tests': requirements('requirements/tests.txt')},
+    extras_require={'det': requirements('requirements/det.txt'),
+                    'tests': requirements('requirements/tests.txt')},
     classifiers=[
         'License :: OSI Approved :: Apache Software License',
         'Programming Language :: Python :: 3',

@@ -11,6 +11,7 @@
 #   MMRGBIR_VENV          where the venv lives (default: <repo>/.venv)
 #   MMRGBIR_CACHE         where the compiled mmcv wheel is kept (default: ~/.cache/mmrgbir)
 #   MMRGBIR_REBUILD_MMCV  set to 1 to rebuild mmcv even when a cached wheel exists
+#   FORCE_CUDA            set to 1 to compile mmcv's CUDA ops on a machine without a visible GPU
 #   PYTHON                interpreter used to create the venv (default: python3)
 set -euo pipefail
 
@@ -66,11 +67,16 @@ if ! "$VPY" -c "import torch, torchvision, sys; sys.exit(not (torch.__version__.
   "${PIP[@]}" install -q "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
 fi
 
-PYTAG=$("$VPY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
 # The pip wheel cache keys mmcv by its version only; a wheel built against another torch
-# installs and then fails at `import mmcv.ops`. Keep our own cache keyed by torch too.
-WHEELS="$CACHE/wheels/mmcv$MMCV_VERSION-torch$TORCH_VERSION-$PYTAG"
-mmcv_ok() { "$VPY" -c "import mmcv, mmcv.ops, sys; sys.exit(mmcv.__version__ != '$MMCV_VERSION')" 2>/dev/null; }
+# installs and then fails at `import mmcv.ops`, and one built on a machine without a GPU
+# has no CUDA ops. Our cache is keyed by torch version, torch's CUDA / CPU build, the
+# ops' target (cuda / cpu) and the Python tag, e.g. mmcv2.1.0-torch2.13.0-cu130-opscpu-cp311.
+BUILD_KEY=$("$VPY" "$ROOT/tools/check_env.py" --mmcv-build-key)
+WHEELS="$CACHE/wheels/mmcv$MMCV_VERSION-$BUILD_KEY"
+mmcv_ok() {
+  "$VPY" -c "import mmcv, mmcv.ops, sys; sys.exit(mmcv.__version__ != '$MMCV_VERSION')" 2>/dev/null \
+    && "$VPY" -c "import sys; sys.path.insert(0, '$ROOT/tools'); import check_env, mmcv.ops; sys.exit(check_env.check_mmcv_cuda_ops(mmcv.ops) is not None)" 2>/dev/null
+}
 if ! mmcv_ok || [ "${MMRGBIR_REBUILD_MMCV:-0}" = 1 ]; then
   WHEEL=$(ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n1 || true)
   if [ -n "$WHEEL" ] && [ "${MMRGBIR_REBUILD_MMCV:-0}" != 1 ]; then
@@ -91,8 +97,9 @@ if ! mmcv_ok || [ "${MMRGBIR_REBUILD_MMCV:-0}" = 1 ]; then
   mmcv_ok || die "mmcv.ops does not import after installing $WHEEL; run with MMRGBIR_REBUILD_MMCV=1"
 fi
 
-log "OpenMMLab packages and test tools"
-"${PIP[@]}" install -q -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt"
+log "OpenMMLab packages and test tools (versions of requirements/verified.txt)"
+"${PIP[@]}" install -q -c "$ROOT/requirements/verified.txt" -r "$ROOT/requirements/runtime.txt" \
+  -r "$ROOT/requirements/det.txt" -r "$ROOT/requirements/tests.txt"
 # Reference implementation of the salient-object metrics, used by the tests only. Its pins
 # (numpy<2.3.5, opencv-python-headless<5) clash with this stack, and it needs only numpy and
 # scipy at import time, so it is installed without them.

@@ -9,7 +9,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmrgbir  # noqa: F401  (registers components, fixes checkpoint loading)
-from mmrgbir.apis import apply_common_args, setup_cpu_distributed, teardown_distributed
+from mmrgbir.apis import (apply_common_args, frozen_weights_from_checkpoint,
+                          setup_cpu_distributed, teardown_distributed, verify_frozen_weights)
 
 
 def parse_args():
@@ -66,6 +67,8 @@ def main():
     args = parse_args()
     cfg = apply_common_args(Config.fromfile(args.config), args)
     cfg.load_from = args.checkpoint
+    # frozen backbone weights come from the checkpoint (verified once the model exists)
+    frozen_weights_from_checkpoint(cfg.model, args.checkpoint)
     # Testing needs no training data. (mmseg's visualization hook reads runner.iter,
     # which would otherwise build the train loop and its dataset.)
     for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler'):
@@ -84,6 +87,7 @@ def main():
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
     cfg = setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    verify_frozen_weights(runner.model, args.checkpoint)
     runner.test()
     del runner   # free model and buffers while the interpreter is fully alive
     teardown_distributed()

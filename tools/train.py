@@ -5,10 +5,11 @@ import os
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 
 import mmrgbir  # noqa: F401  (registers components, fixes checkpoint loading)
-from mmrgbir.apis import apply_common_args, setup_cpu_distributed, teardown_distributed
+from mmrgbir.apis import (apply_common_args, frozen_weights_from_checkpoint,
+                          setup_cpu_distributed, teardown_distributed, verify_frozen_weights)
 
 
 def parse_args():
@@ -46,8 +47,15 @@ def main():
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    # a method backbone without `pretrained` may take its frozen weights from the
+    # checkpoint that is loaded or resumed (checked below), never from nowhere
+    checkpoint = cfg.get('load_from')
+    if cfg.get('resume') and checkpoint is None:
+        checkpoint = find_latest_checkpoint(cfg.work_dir)
+    frozen_weights_from_checkpoint(cfg.model, checkpoint)
     cfg = setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    verify_frozen_weights(runner.model, checkpoint)
     runner.train()
     del runner   # free model and buffers while the interpreter is fully alive
     teardown_distributed()

@@ -1,11 +1,13 @@
 # Copyright (c) mmrgbir contributors. Licensed under the Apache License 2.0.
 """Build a config's model and report its trainable / frozen parameters."""
+import copy
 from typing import Optional, Sequence
 
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 
+from mmrgbir.apis.frozen_weights import allow_random_frozen_weights
 from mmrgbir.models.utils.param_report import count_parameters, parameter_table
 
 
@@ -22,7 +24,8 @@ def build_model_from_cfg(cfg: Config) -> nn.Module:
 
     The weights are not initialised (``init_weights`` is not called), so no
     pretrained file is read: parameter counts and ``requires_grad`` flags are fixed
-    when the model is constructed.
+    when the model is constructed, and the frozen backbones are allowed to stay
+    random (``allow_random_frozen=True``).
     """
     if 'model' not in cfg:
         raise KeyError('the config has no `model`')
@@ -31,7 +34,9 @@ def build_model_from_cfg(cfg: Config) -> nn.Module:
         init_default_scope(scope)
     # mmrgbir registers into mmengine's root registry; the default scope's child
     # registry (mmseg / mmdet) is searched first, then the root.
-    return MODELS.build(cfg.model)
+    model_cfg = copy.deepcopy(cfg.model)
+    allow_random_frozen_weights(model_cfg)
+    return MODELS.build(model_cfg)
 
 
 def parameter_report(model: nn.Module, depth: int = 2) -> str:

@@ -8,6 +8,13 @@ so a model needs the thermal channel to find them. Warm building patches are
 background: thermal alone confuses them with cars. Written in the
 ``RGBXSegDataset`` layout (``rgb/``, ``thermal/``, ``labels/``, ``train.txt``,
 ``val.txt``) with a manifest, so it is regenerated only when missing.
+
+With ``with_depth=True`` a third modality is written to ``depth/`` (16-bit PNG,
+millimetres, 0 = no measurement), derived from the same scene: a ground plane whose
+distance grows towards the horizon, upright cars and people at the distance of the
+ground where they stand, and far buildings. Depth separates the warm building patches
+(far) from cars (near) where thermal confuses them, and outlines people where RGB
+cannot see them.
 """
 import json
 import os
@@ -89,16 +96,54 @@ def render_scene(rng: np.random.Generator, size: Tuple[int, int] = (96, 128)):
     return rgb, thermal, label
 
 
+#: depth of the far background (buildings, sky) in millimetres
+FAR_MM = 40000
+
+
+def render_depth(label: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Depth (H, W) uint16 in millimetres for a scene's label map.
+
+    The ground's distance follows a pinhole camera 1.5 m above a flat road
+    (``d = f * 1.5 m / (row - horizon)``); every car / person blob stands on the
+    ground at its lowest row and gets that row's distance; the rest is far. 2 % of
+    the pixels have no measurement (0), as on real depth sensors.
+    """
+    h, w = label.shape
+    road_rows = np.nonzero((label == 1).any(axis=1))[0]
+    horizon = int(road_rows.min()) if road_rows.size else h // 2
+    rows = np.arange(h, dtype=np.float64)
+    focal = 1.1 * w
+    ground = np.where(rows > horizon, focal * 1500.0 / np.maximum(rows - horizon, 1.0),
+                      FAR_MM)
+    depth = np.where(label == 1, ground[:, None], float(FAR_MM))
+    below = rows[:, None] >= horizon
+    depth = np.where((label == 0) & below, ground[:, None], depth)  # roadside ground
+    for cls in (2, 3):
+        count, comp = cv2.connectedComponents((label == cls).astype(np.uint8))
+        for k in range(1, count):
+            blob = comp == k
+            base = int(np.nonzero(blob.any(axis=1))[0].max())
+            depth[blob] = ground[base] if base > horizon else FAR_MM / 2
+    depth = depth * (1.0 + rng.normal(0, 0.01, depth.shape))
+    depth = np.clip(depth, 300, FAR_MM)
+    depth[rng.random(depth.shape) < 0.02] = 0
+    return np.rint(depth).astype(np.uint16)
+
+
 def generate_night_rgbt(root: str, num_train: int = 160, num_val: int = 40,
                         size: Tuple[int, int] = (96, 128), seed: int = 0,
-                        progress: Optional[bool] = True) -> str:
+                        progress: Optional[bool] = True, with_depth: bool = False) -> str:
     """Write the dataset to ``root`` (skipped when an identical one is there).
 
     Refuses to write into a non-empty folder that it did not generate, so user
-    data is never overwritten. Returns ``root``.
+    data is never overwritten. ``with_depth`` adds ``depth/`` (see
+    :func:`render_depth`); RGB, thermal and labels are the same either way.
+    Returns ``root``.
     """
     params = dict(version=GENERATOR_VERSION, num_train=num_train, num_val=num_val,
                   size=list(size), seed=seed, classes=list(CLASSES))
+    if with_depth:
+        params['with_depth'] = True
     manifest = osp.join(root, 'manifest.json')
     if osp.isfile(manifest):
         with open(manifest) as f:
@@ -109,7 +154,7 @@ def generate_night_rgbt(root: str, num_train: int = 160, num_val: int = 40,
     if osp.isdir(root) and os.listdir(root):
         raise FileExistsError(f'{root} exists and is not an mmrgbir demo dataset; refusing '
                               f'to write into it')
-    for sub in ('rgb', 'thermal', 'labels'):
+    for sub in ('rgb', 'thermal', 'labels') + (('depth',) if with_depth else ()):
         os.makedirs(osp.join(root, sub), exist_ok=True)
     names = [f'{i:04d}' for i in range(num_train + num_val)]
     it = names
@@ -122,6 +167,10 @@ def generate_night_rgbt(root: str, num_train: int = 160, num_val: int = 40,
         cv2.imwrite(osp.join(root, 'rgb', name + '.png'), rgb[..., ::-1])
         cv2.imwrite(osp.join(root, 'thermal', name + '.png'), thermal)
         cv2.imwrite(osp.join(root, 'labels', name + '.png'), label)
+        if with_depth:
+            # its own generator: RGB / thermal / labels match the RGB-T dataset's
+            depth = render_depth(label, np.random.default_rng([seed, i, 1]))
+            cv2.imwrite(osp.join(root, 'depth', name + '.png'), depth)
     with open(osp.join(root, 'train.txt'), 'w') as f:
         f.write('\n'.join(names[:num_train]) + '\n')
     with open(osp.join(root, 'val.txt'), 'w') as f:

@@ -2,6 +2,8 @@
 from mmrgbir.registry import TRANSFORMS, register_lazy
 from .formatting import PackRGBXSegInputs, check_stacked_channels
 from .loading import LoadRGBXImageFromFile
+from .modality_only import ModalityOnly
+from .multimodal_loading import LoadMultiModalImageFromFile
 from .robustness import ModalityCorruption, RandomModalityDropout, RandomXMisalignment
 from .sod_loading import LoadSODAnnotations
 from .stacked_loading import LoadStackedRGBXImageFromFile
@@ -11,6 +13,7 @@ from .wrappers import RGBOnly, XOnly
 for _name in ('PackRGBXDetInputs', 'RGBXPad'):
     register_lazy(TRANSFORMS, _name, 'mmrgbir.datasets.transforms.det_transforms')
 
-__all__ = ['LoadRGBXImageFromFile', 'LoadSODAnnotations', 'LoadStackedRGBXImageFromFile',
-           'ModalityCorruption', 'PackRGBXSegInputs', 'RGBOnly', 'RandomModalityDropout',
-           'RandomXMisalignment', 'XOnly', 'check_stacked_channels']
+__all__ = ['LoadMultiModalImageFromFile', 'LoadRGBXImageFromFile', 'LoadSODAnnotations',
+           'LoadStackedRGBXImageFromFile', 'ModalityCorruption', 'ModalityOnly',
+           'PackRGBXSegInputs', 'RGBOnly', 'RandomModalityDropout', 'RandomXMisalignment',
+           'XOnly', 'check_stacked_channels']

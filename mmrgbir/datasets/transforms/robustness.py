@@ -29,30 +29,36 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmrgbir.registry import TRANSFORMS
-from mmrgbir.structures import rgb_slice, x_slice
+from mmrgbir.structures import find_modality, x_slice
 from .wrappers import get_layout
 
 MODALITIES = ('rgb', 'x')
 Fill = Union[float, Sequence[float]]
 
 
+def check_modality_name(modality: str, who: str) -> None:
+    """``'rgb'``, ``'x'`` (every channel after RGB) or a modality name of the layout
+    (``'thermal'``, ``'depth'``, ...: checked per sample)."""
+    if not isinstance(modality, str) or not modality:
+        raise ValueError(f'{who}: modality must be {MODALITIES} or a modality name of '
+                         f'the layout, got {modality!r}')
+
+
 def modality_slice(layout: dict, modality: str) -> slice:
-    """Channel slice of ``'rgb'`` or ``'x'`` in the stacked image."""
-    if modality not in MODALITIES:
-        raise ValueError(f'modality must be one of {MODALITIES}, got {modality!r}')
-    return rgb_slice(layout) if modality == 'rgb' else x_slice(layout)
+    """Channel slice of ``'rgb'``, ``'x'`` or a named modality in the stacked image."""
+    return slice(*find_modality(layout, modality)['channels'])
 
 
 def value_range(img: np.ndarray, layout: dict, modality: str) -> Optional[Tuple[float, float]]:
     """Valid range of a modality's values, or None when unbounded (float data).
 
     A float32 stacked image may hold 8- or 16-bit data converted by the loader; the
-    layout records the X file's dtype. RGB is decoded as 8-bit by mmcv.
+    layout records each modality's stored dtype. RGB is decoded as 8-bit by mmcv.
     """
     if np.issubdtype(img.dtype, np.integer):
         info = np.iinfo(img.dtype)
         return float(info.min), float(info.max)
-    stored = layout.get('x_dtype', 'float32') if modality == 'x' else 'uint8'
+    stored = find_modality(layout, modality).get('dtype', 'float32')
     if stored in ('uint8', 'uint16'):
         return 0.0, float(np.iinfo(np.dtype(stored)).max)
     return None
@@ -174,7 +180,8 @@ class ModalityCorruption(BaseTransform):
     data is rounded and clipped).
 
     Args:
-        modality: 'rgb' or 'x'.
+        modality: 'rgb', 'x' (every channel after RGB) or a modality name of a
+            multimodal layout ('thermal', 'depth', ...).
         mode: 'missing', 'zero', 'noise' or 'blur'.
         severity: noise std (data units) or blur sigma (pixels); not used by
             'missing' / 'zero'.
@@ -187,8 +194,7 @@ class ModalityCorruption(BaseTransform):
 
     def __init__(self, modality: str = 'x', mode: str = 'missing',
                  severity: Optional[float] = None, fill: Fill = 0, seed: int = 0) -> None:
-        if modality not in MODALITIES:
-            raise ValueError(f'modality must be one of {MODALITIES}, got {modality!r}')
+        check_modality_name(modality, type(self).__name__)
         if mode not in self.MODES:
             raise ValueError(f'mode must be one of {self.MODES}, got {mode!r}')
         if mode in self.DEFAULT_SEVERITY:

@@ -3,7 +3,8 @@ from .dplnet_mit import DPLNetMiT
 from .dual_stream import DualStreamBackbone, SingleModalityBackbone
 from .ivtuning_swin import IVTuningSwin
 from .ivtuning_vit import IVTuningViT
+from .multi_stream import MultiStreamBackbone
 from .unirgbir_vit import UniRGBIRViT
 
 __all__ = ['DPLNetMiT', 'DualStreamBackbone', 'IVTuningSwin', 'IVTuningViT',
-           'SingleModalityBackbone', 'UniRGBIRViT']
+           'MultiStreamBackbone', 'SingleModalityBackbone', 'UniRGBIRViT']

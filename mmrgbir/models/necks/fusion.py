@@ -4,6 +4,9 @@
 Every fusion neck takes ``(rgb_feats, x_feats)``, two sequences of L maps
 (B, C_l, H_l, W_l) with matching shapes, and returns a tuple of L fused maps
 (B, C_l, H_l, W_l), so that stock necks and decode heads work unchanged after it.
+``AddFusion`` and ``ConcatFusion`` also take more streams,
+``(rgb_feats, m1_feats, m2_feats, ...)`` (``MultiStreamBackbone``); for a learned
+fusion of N streams see ``CMNeXtFusion``.
 """
 from typing import List, Optional, Sequence, Tuple
 
@@ -17,43 +20,64 @@ from mmrgbir.registry import MODELS
 Feats = Sequence[torch.Tensor]
 
 
-def _check_pairs(rgb_feats: Feats, x_feats: Feats, who: str) -> None:
+def _check_streams(streams: Sequence[Feats], who: str) -> None:
+    if len(streams) < 2:
+        raise ValueError(f'{who}: needs at least two streams, got {len(streams)}')
+    for k, feats in enumerate(streams[1:], 1):
+        _check_pairs(streams[0], feats, who, f'stream {k}')
+
+
+def _check_pairs(rgb_feats: Feats, x_feats: Feats, who: str, name: str = 'X') -> None:
     if len(rgb_feats) != len(x_feats):
-        raise ValueError(f'{who}: {len(rgb_feats)} RGB levels but {len(x_feats)} X levels')
+        raise ValueError(f'{who}: {len(rgb_feats)} RGB levels but {len(x_feats)} {name} '
+                         f'levels')
     for i, (r, x) in enumerate(zip(rgb_feats, x_feats)):
         if r.shape != x.shape:
-            raise ValueError(f'{who}: level {i} RGB {tuple(r.shape)} vs X {tuple(x.shape)}')
+            raise ValueError(f'{who}: level {i} RGB {tuple(r.shape)} vs {name} '
+                             f'{tuple(x.shape)}')
 
 
 @MODELS.register_module()
 class AddFusion(BaseModule):
-    """Element-wise sum of the two streams (no parameters)."""
+    """Element-wise sum of the streams (no parameters); two or more streams."""
 
     def __init__(self, in_channels: Optional[Sequence[int]] = None, init_cfg=None) -> None:
         super().__init__(init_cfg)
         self.in_channels = in_channels
 
-    def forward(self, rgb_feats: Feats, x_feats: Feats) -> Tuple[torch.Tensor, ...]:
-        _check_pairs(rgb_feats, x_feats, type(self).__name__)
-        return tuple(r + x for r, x in zip(rgb_feats, x_feats))
+    def forward(self, *streams: Feats) -> Tuple[torch.Tensor, ...]:
+        _check_streams(streams, type(self).__name__)
+        return tuple(sum(level[1:], level[0]) for level in zip(*streams))
 
 
 @MODELS.register_module()
 class ConcatFusion(BaseModule):
-    """Concatenate the two streams per level, then a 1x1 conv (2C -> C) + norm + act."""
+    """Concatenate the streams per level, then a 1x1 conv (S*C -> C) + norm + act.
+
+    Args:
+        in_channels: channels of each level.
+        num_streams: number of streams S (2: RGB + X).
+    """
 
     def __init__(self, in_channels: Sequence[int], norm_cfg: dict = dict(type='BN'),
-                 act_cfg: dict = dict(type='ReLU'), init_cfg=None) -> None:
+                 act_cfg: dict = dict(type='ReLU'), num_streams: int = 2,
+                 init_cfg=None) -> None:
         super().__init__(init_cfg)
+        if num_streams < 2:
+            raise ValueError(f'ConcatFusion: num_streams must be >= 2, got {num_streams}')
         self.in_channels = list(in_channels)
+        self.num_streams = num_streams
         self.convs = nn.ModuleList(
-            ConvModule(2 * c, c, 1, norm_cfg=norm_cfg, act_cfg=act_cfg)
+            ConvModule(num_streams * c, c, 1, norm_cfg=norm_cfg, act_cfg=act_cfg)
             for c in self.in_channels)
 
-    def forward(self, rgb_feats: Feats, x_feats: Feats) -> Tuple[torch.Tensor, ...]:
-        _check_pairs(rgb_feats, x_feats, type(self).__name__)
-        return tuple(conv(torch.cat([r, x], dim=1))
-                     for conv, r, x in zip(self.convs, rgb_feats, x_feats))
+    def forward(self, *streams: Feats) -> Tuple[torch.Tensor, ...]:
+        _check_streams(streams, type(self).__name__)
+        if len(streams) != self.num_streams:
+            raise ValueError(f'ConcatFusion: built for {self.num_streams} streams '
+                             f'(num_streams), got {len(streams)}')
+        return tuple(conv(torch.cat(level, dim=1))
+                     for conv, level in zip(self.convs, zip(*streams)))
 
 
 class CrossModalRectification(nn.Module):
