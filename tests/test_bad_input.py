@@ -224,3 +224,31 @@ def test_corrupt_and_missing_files_through_runner(root, tmp_path):
     os.remove(f(root, 'thermal', '0000'))
     with pytest.raises(FileNotFoundError, match=r'x_path=.*thermal/0000\.png'):
         train(runner_cfg(root, tmp_path, 'missing'))
+
+
+def test_stock_preprocessor_on_stacked_input_through_runner(root, tmp_path):
+    """A stock SegDataPreProcessor with a 4-value mean would skip bgr_to_rgb silently."""
+    cfg = runner_cfg(root, tmp_path, 'stock_pre')
+    cfg.model.data_preprocessor = dict(
+        type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53, 110.0],
+        std=[58.395, 57.12, 57.375, 50.0], bgr_to_rgb=True, size=(96, 128))
+    with pytest.raises(TypeError, match=r'SegDataPreProcessor received stacked RGB-X images.*'
+                                        r'skips bgr_to_rgb.*type="RGBXSegDataPreProcessor"'):
+        train(cfg)
+
+
+def test_label_value_beyond_the_classes_through_runner(root, tmp_path):
+    """An id >= num_classes used to crash the loss without naming the file."""
+    label = cv2.imread(f(root, 'labels', '0000'), cv2.IMREAD_UNCHANGED)
+    label[40:60] = 9  # 4 classes; rows that every random crop of the recipe keeps
+    cv2.imwrite(f(root, 'labels', '0000'), label)
+    with pytest.raises(ValueError, match=r'labels/0000\.png has label value\(s\) 9 \(\d+ px\) '
+                                         r'outside the 4 classes'):
+        train(runner_cfg(root, tmp_path, 'label_range'))
+
+
+def test_colour_label_map_through_dataset(seg_scope, root):
+    label = cv2.imread(f(root, 'labels'), cv2.IMREAD_UNCHANGED)
+    cv2.imwrite(f(root, 'labels'), np.stack([label] * 3, axis=2))
+    with pytest.raises(ValueError, match=r'labels/0001\.png is a RGB image'):
+        dataset(root)[1]

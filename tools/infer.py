@@ -4,8 +4,12 @@
     python tools/infer.py CONFIG CHECKPOINT --rgb rgb.png --x thermal.png --out-dir out
     python tools/infer.py CONFIG CHECKPOINT --rgb rgb_dir/ --x thermal_dir/ --out-dir out
 
-Folders are paired by base name (``rgb_dir/0001.jpg`` with ``thermal_dir/0001.png``).
-One PNG per pair is written to ``--out-dir/<base name>.png``:
+Folders are searched recursively and paired by the path relative to the folder, without
+suffix (``rgb_dir/0001.jpg`` with ``thermal_dir/0001.png``,
+``rgb_dir/set01/V000/I00000.jpg`` with ``thermal_dir/set01/V000/I00000.png``). One PNG
+per pair is written to ``--out-dir/<that relative path>.png``, so equal base names in
+different sub-folders (KAIST's ``set00/V000/I00000`` and ``set01/V000/I00000``) get
+different pictures:
 
 - segmentation: the prediction overlaid on RGB and on X, side by side
   (+ the ground truth with ``--gt``);
@@ -30,9 +34,11 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Inference on RGB + X image pairs')
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--rgb', required=True, help='RGB image or folder of RGB images')
+    parser.add_argument('--rgb', required=True, help='RGB image or folder of RGB images (searched '
+                        'recursively)')
     parser.add_argument('--x', required=True,
-                        help='X (thermal / depth) image or folder, paired by base name')
+                        help='X (thermal / depth) image or folder, paired by the path '
+                        'relative to the folder without suffix')
     parser.add_argument('--gt', help='optional ground-truth mask / label image or folder '
                         '(segmentation and SOD)')
     parser.add_argument('--out-dir', required=True, help='where to write the pictures')
@@ -50,8 +56,23 @@ def parse_args(argv=None):
 
 
 def _index(folder: str) -> dict:
-    return {osp.splitext(f)[0]: osp.join(folder, f) for f in sorted(os.listdir(folder))
-            if f.lower().endswith(IMAGE_EXTS)}
+    """``{path relative to folder without suffix ('/'-separated): path}``, recursive.
+
+    Two files that differ only by suffix (``a.jpg``, ``a.png``) are ambiguous: error.
+    """
+    index = {}
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for f in sorted(filenames):
+            if not f.lower().endswith(IMAGE_EXTS):
+                continue
+            path = osp.join(dirpath, f)
+            key = osp.splitext(osp.relpath(path, folder))[0].replace(os.sep, '/')
+            if key in index:
+                raise ValueError(f'{folder}: two images for "{key}": {index[key]} and '
+                                 f'{path}; keep one')
+            index[key] = path
+    return index
 
 
 def find_pairs(rgb: str, x: str, gt: str = None):
@@ -67,8 +88,8 @@ def find_pairs(rgb: str, x: str, gt: str = None):
     names = sorted(set(rgbs) & set(xs))
     unmatched = sorted(set(rgbs) ^ set(xs))
     if not names:
-        raise FileNotFoundError(f'no pair of images with the same base name in {rgb} and '
-                                f'{x}')
+        raise FileNotFoundError(f'no pair of images with the same relative path (without '
+                                f'suffix) in {rgb} and {x}')
     return [(n, rgbs[n], xs[n], gts.get(n)) for n in names], unmatched
 
 
@@ -92,6 +113,7 @@ def attach_ground_truth(sample, gt_path: str, task: str, dataset_meta: dict) -> 
 def main(argv=None):
     args = parse_args(argv)
     from mmrgbir.apis.inference import detect_task, inference_model, init_model
+    from mmrgbir.visualization.output_paths import OutputPathGuard
     from mmrgbir.visualization.rgbx_visualizer import read_x_image, render_sample
 
     pairs, unmatched = find_pairs(args.rgb, args.x, args.gt)
@@ -106,6 +128,7 @@ def main(argv=None):
     if (task == 'det') != (model_task == 'det'):
         raise ValueError(f'--task {task} does not fit this model ({model_task})')
     os.makedirs(args.out_dir, exist_ok=True)
+    guard = OutputPathGuard('picture')  # never onto an input image
     failed = []
     for name, rgb_path, x_path, gt_path in pairs:
         try:
@@ -123,8 +146,11 @@ def main(argv=None):
             print(f'{name}: skipped: {exc}', file=sys.stderr)
             failed.append(name)
             continue
-        out = osp.join(args.out_dir, name + '.png')
-        cv2.imwrite(out, picture[..., ::-1])
+        out = osp.join(args.out_dir, *name.split('/')) + '.png'  # keeps sub-folders
+        guard.claim(out, rgb_path, x_path, gt_path)
+        os.makedirs(osp.dirname(out), exist_ok=True)
+        if not cv2.imwrite(out, picture[..., ::-1]):
+            raise OSError(f'cannot write {out}')
         print(f'{name}: {out}')
     print(f'{len(pairs) - len(failed)} picture(s) ({task}) written to {args.out_dir}')
     if failed:

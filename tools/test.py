@@ -21,7 +21,13 @@ def parse_args():
     parser.add_argument('--out', help='dump the predictions to this pickle file')
     parser.add_argument('--show-dir', help='write one picture per test image (RGB and X '
                         'panels with the predictions) into this folder (a relative path '
-                        'is relative to the work dir)')
+                        'is relative to the work dir); file names keep the image path '
+                        'relative to the dataset image folder')
+    parser.add_argument('--save-maps', metavar='DIR',
+                        help='SOD: save every saliency map as an 8-bit PNG at ground-truth '
+                        'size into DIR/<image path relative to the image folder>.png (per '
+                        'set: DIR/<set>/... for a NamedConcatDataset); a relative DIR is '
+                        'relative to the work dir')
     parser.add_argument('--tta', action='store_true', help='test-time augmentation')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value pairs')
@@ -39,10 +45,13 @@ def enable_visualization(cfg: Config, show_dir: str) -> None:
     Segmentation: prediction over RGB and X (+ ground truth); SOD: RGB | X | saliency |
     ground truth; detection: boxes on both modalities. The stock hooks
     (mmseg ``SegVisualizationHook``, mmdet ``DetVisualizationHook``) call the
-    visualizer; it writes ``<show_dir>/<image base name>.png``. A relative
+    visualizer; it writes ``<show_dir>/<image path relative to the dataset's image
+    folder>.png`` (``<show_dir>/<set>/...`` for a ``NamedConcatDataset``), so equal
+    base names in different folders never overwrite each other. A relative
     ``show_dir`` is taken relative to the work dir.
     """
     from mmrgbir.apis.inference import task_from_config
+    from mmrgbir.evaluation.test_outputs import image_roots_from_config
     from mmrgbir.visualization.rgbx_visualizer import RGBXLocalVisualizer  # noqa: F401
     hooks = cfg.default_hooks
     key = 'visualization'
@@ -60,7 +69,8 @@ def enable_visualization(cfg: Config, show_dir: str) -> None:
     cfg.visualizer = dict(type='RGBXLocalVisualizer',
                           vis_backends=old.get('vis_backends',
                                                [dict(type='LocalVisBackend')]),
-                          task=task_from_config(cfg), out_dir=osp.abspath(out_dir))
+                          task=task_from_config(cfg), out_dir=osp.abspath(out_dir),
+                          img_root=image_roots_from_config(cfg))
 
 
 def main():
@@ -75,16 +85,28 @@ def main():
         cfg[key] = None
     if args.show_dir:
         enable_visualization(cfg, args.show_dir)
+    if args.save_maps:
+        from mmrgbir.evaluation.test_outputs import enable_saliency_maps
+        enable_saliency_maps(cfg, args.save_maps)
     if args.tta:
         if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
             raise KeyError('--tta needs tta_model and tta_pipeline in the config')
-        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        dataset = cfg.test_dataloader.dataset
+        for ds in dataset.get('datasets') or [dataset]:  # every set of a NamedConcatDataset
+            ds.pipeline = cfg.tta_pipeline
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model
     if args.out is not None:
-        cfg.test_evaluator = [cfg.test_evaluator] if isinstance(
-            cfg.test_evaluator, dict) else list(cfg.test_evaluator)
-        cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
+        dump = dict(type='DumpResults', out_file_path=args.out)
+        if isinstance(cfg.test_evaluator, dict) and 'metrics' in cfg.test_evaluator:
+            # an evaluator config (PerDatasetEvaluator): the dump goes among its metrics
+            metrics = cfg.test_evaluator.metrics
+            cfg.test_evaluator.metrics = ([metrics] if isinstance(metrics, dict) else
+                                          list(metrics)) + [dump]
+        else:
+            cfg.test_evaluator = [cfg.test_evaluator] if isinstance(
+                cfg.test_evaluator, dict) else list(cfg.test_evaluator)
+            cfg.test_evaluator.append(dump)
     cfg = setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     verify_frozen_weights(runner.model, args.checkpoint)

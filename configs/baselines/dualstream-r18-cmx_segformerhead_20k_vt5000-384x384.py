@@ -12,9 +12,9 @@ _base_ = [
 # the salient channel. The VT thermal images are 3-channel files: X has 3 channels.
 img_scale = (384, 384)
 model = dict(
-    # VT5000 thermal statistics of the UniRGB-IR recipe in X-tensor (B, G, R) order, as in
-    # configs/unirgbir/unirgbir-vit-b16_setr-mla_8xb8-20k_vt5000-416x416.py
-    data_preprocessor=dict(size=img_scale, x_mean=[87.13, 92.03, 192.21],
-                           x_std=[53.08, 68.76, 61.55]),
+    # VT5000 thermal statistics of the UniRGB-IR recipe in X-tensor order (the file's
+    # R, G, B), as in configs/unirgbir/unirgbir-vit-b16_setr-mla_8xb8-20k_vt5000-416x416.py
+    data_preprocessor=dict(size=img_scale, x_mean=[192.21, 92.03, 87.13],
+                           x_std=[61.55, 68.76, 53.08]),
     backbone=dict(x_channels=3),
     decode_head=dict(num_classes=2))

@@ -14,10 +14,10 @@ stream = dict(type='ResNetV1c', depth=18, in_channels=3, num_stages=4,
               style='pytorch', contract_dilation=True, stem_channels=16, base_channels=16)
 channels = [16, 32, 64, 128]
 model = dict(
-    # per-modality statistics, one value per channel after RGB: thermal (8-bit), then
-    # depth (millimetres; measured on the generated training set with
-    # tools/analysis/modality_stats.py)
-    data_preprocessor=dict(x_mean=[110.0, 16000.0], x_std=[50.0, 14000.0], size=(96, 128)),
+    # per-modality statistics, one value per channel after RGB: thermal (8-bit, as in
+    # the RGB-T demo), then depth (millimetres, mean / std of the 160 generated
+    # training images, holes included)
+    data_preprocessor=dict(x_mean=[110.0, 26665.0], x_std=[50.0, 15531.0], size=(96, 128)),
     backbone=dict(_delete_=True, type='MultiStreamBackbone', backbone=stream,
                   modalities=('rgb', 'thermal', 'depth'), channels=(3, 1, 1),
                   fusion=dict(type='CMNeXtFusion', in_channels=channels)),

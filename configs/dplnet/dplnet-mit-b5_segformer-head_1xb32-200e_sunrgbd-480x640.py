@@ -5,7 +5,9 @@
 # Crops and test images at 480 x 640 (configs/_base_/datasets/sunrgbd.py). Depth as in
 # the NYUDv2 config: 3 channels, uint16 millimetres from tools/dataset_converters/sunrgbd.py
 # standardised with SUN RGB-D's depth statistics in mm (see the SUN RGB-D baseline);
-# with the 8-bit pack, x_mean=[114.495] * 3, x_std=[57.63] * 3.
+# with the 8-bit pack, x_mean=[114.495] * 3, x_std=[57.63] * 3. Like the official NYUDv2
+# model, the head predicts the void label as one more class (38 outputs, void ignored
+# in the loss and dropped from the predictions).
 _base_ = [
     '../_base_/datasets/sunrgbd.py', '../_base_/default_runtime_seg.py',
     './_base_/dplnet-mit-b5_segformer-head.py', './_base_/schedule_sgd-poly-500e_amp.py'
@@ -36,7 +38,7 @@ val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 model = dict(
     data_preprocessor=dict(size=crop_size, x_mean=[2378.1] * 3, x_std=[1235.1] * 3),
-    decode_head=dict(num_classes=37))
+    decode_head=dict(num_classes=37, extra_void_class=True))
 max_epochs = 200
 param_scheduler = [
     dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_epochs, by_epoch=True)

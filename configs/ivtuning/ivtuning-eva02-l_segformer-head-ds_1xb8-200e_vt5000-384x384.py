@@ -6,15 +6,48 @@
 # at test time) is replaced by stock mmseg parts: a SegformerHead (one sigmoid logit)
 # plus 4 auxiliary FCN heads, one per backbone level, with the same BCE + IoU loss and
 # weight 1 (deep supervision); the test output is the SegformerHead's alone.
-# VT5000's thermal images are 3-channel: x_channels=3 with per-channel statistics.
+# Input as the official SOD loader (SOD-IV-tuning/data.py): the thermal image becomes
+# grey (ITU-R 601 luma, PIL's 'L') repeated x3 -- XOnly(RGB2Gray) on the 3-channel
+# file -- and is fed as grey / 255 in [0, 1] (official: no mean / std, i.e. x_mean 0,
+# x_std 255 in the data preprocessor); training augmentations: horizontal
+# flip (0.5), rotation by up to 15 degrees with probability 0.2 (fill 0, GT too),
+# colour jitter of the RGB image, then a 384 x 384 resize. Not reproduced with stock
+# transforms (docs/methods.md, "Differences from the official runs"): the centred
+# random crop (up to 30 px), PIL's brightness / contrast / colour / sharpness
+# enhancement (PhotoMetricDistortion instead), salt-and-pepper noise on the GT, the
+# bilinear (soft) GT resize, bicubic rotation.
+# Backbone as the official EVA02 SOD model: built at 384 (position embedding on a
+# 24 x 24 grid, resampled from the checkpoint's as the official loader does),
+# drop-path 0.2 on the frozen blocks.
 # Dataset protocol: configs/_base_/datasets/vt5000.py.
 _base_ = [
     '../_base_/datasets/vt5000.py', '../_base_/default_runtime_seg.py',
     './_base_/ivtuning-eva02-l_segformer-head.py'
 ]
 img_scale = (384, 384)
+train_pipeline = [
+    dict(type='LoadRGBXImageFromFile', x_channels=3),
+    dict(type='LoadSODAnnotations'),
+    dict(type='XOnly', transforms=[dict(type='RGB2Gray')]),   # grey, 3 equal channels
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='RandomRotate', prob=0.2, degree=15, pad_val=0, seg_pad_val=0),
+    dict(type='RGBOnly', transforms=[dict(type='PhotoMetricDistortion')]),
+    dict(type='Resize', scale=img_scale, keep_ratio=False),
+    dict(type='PackRGBXSegInputs'),
+]
+test_pipeline = [
+    dict(type='LoadRGBXImageFromFile', x_channels=3),
+    dict(type='XOnly', transforms=[dict(type='RGB2Gray')]),
+    dict(type='Resize', scale=img_scale, keep_ratio=False),
+    # after Resize: the ground truth stays at the original size
+    dict(type='LoadSODAnnotations'),
+    dict(type='PackRGBXSegInputs'),
+]
 train_dataloader = dict(
-    batch_size=8, sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True))
+    batch_size=8, sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
+    dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
 
 
 def sod_losses(weight):
@@ -24,12 +57,10 @@ def sod_losses(weight):
 
 
 model = dict(
-    # VT5000 thermal statistics (8-bit, 3 channels) of the published UniRGB-IR recipe,
-    # R, G, B = 192.21, 92.03, 87.13 / 61.55, 68.76, 53.08, listed here in the order of
-    # the X tensor: a 3-channel X file is decoded B, G, R and never reordered
-    data_preprocessor=dict(size=img_scale, x_mean=[87.13, 92.03, 192.21],
-                           x_std=[53.08, 68.76, 61.55]),
-    backbone=dict(x_channels=3),
+    # the official run feeds IR as grey / 255 in [0, 1] (no mean / std): the pipeline
+    # turns the thermal file to grey x 3, the preprocessor divides by 255
+    data_preprocessor=dict(size=img_scale, x_mean=[0.0] * 3, x_std=[255.0] * 3),
+    backbone=dict(x_channels=3, img_size=384, drop_path_rate=0.2),
     decode_head=dict(num_classes=2, out_channels=1, threshold=0.5,
                      loss_decode=sod_losses(1.0)),
     auxiliary_head=[

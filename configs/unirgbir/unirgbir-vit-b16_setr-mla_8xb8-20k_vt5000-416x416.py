@@ -35,11 +35,13 @@ def sod_losses(weight):
 
 model = dict(
     # VT5000 thermal statistics (8-bit, 3 channels) of the published UniRGB-IR recipe,
-    # R, G, B = 192.21, 92.03, 87.13 / 61.55, 68.76, 53.08, listed here in the order of
-    # the X tensor: a 3-channel X file is decoded B, G, R and never reordered
-    data_preprocessor=dict(size=img_scale, x_mean=[87.13, 92.03, 192.21],
-                           x_std=[53.08, 68.76, 61.55]),
-    backbone=dict(img_size=img_scale[0], x_channels=3),
+    # in the X-tensor order: a 3-channel X keeps the file's R, G, B order
+    # (LoadRGBXImageFromFile reverses OpenCV's BGR), so x_mean = R, G, B
+    data_preprocessor=dict(size=img_scale, x_mean=[192.21, 92.03, 87.13],
+                           x_std=[61.55, 68.76, 53.08]),
+    # feature pool with SyncBN as in the official 8-GPU run (BN on one GPU: the Runner
+    # reverts it)
+    backbone=dict(img_size=img_scale[0], x_channels=3, pool_norm_cfg=dict(type='SyncBN')),
     # one logit: saliency = sigmoid (SODMetric reads the logits)
     decode_head=dict(num_classes=2, out_channels=1, threshold=0.5,
                      loss_decode=sod_losses(1.0)),

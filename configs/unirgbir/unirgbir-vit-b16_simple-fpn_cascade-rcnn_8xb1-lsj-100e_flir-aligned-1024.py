@@ -20,7 +20,21 @@ model = dict(
         batch_augments=[dict(type='BatchFixedSizePad', size=image_size)]),
     backbone=dict(
         _delete_=True, type='UniRGBIRViT', img_size=image_size[0], out_mode='det',
-        x_channels=1, drop_path_rate=0.3, pretrained=None, pretrained_format='vitdet'),
+        x_channels=1, drop_path_rate=0.3,
+        # the official detection config builds the ViT's LayerNorms with mmcv's 'LN'
+        # default eps (1e-5; segmentation / SOD: 1e-6)
+        vit_norm_eps=1e-5,
+        # feature pool with SyncBN as in the official 8-GPU run (BN on one GPU: the
+        # Runner reverts it)
+        pool_norm_cfg=dict(type='SyncBN'),
+        # the frozen ViT-B of the official runs: detectron2 ViTDet Cascade Mask R-CNN
+        # (model_final_df306f.pkl) without its relative-position tables (they start at
+        # zero and train), written by
+        #   python tools/model_converters/vitdet2mmrgbir.py model_final_df306f.pkl \
+        #       checkpoints/vitdet_vit-b16_coco_norelpos.pth
+        # (docs/methods.md, UniRGB-IR "Weights")
+        pretrained='checkpoints/vitdet_vit-b16_coco_norelpos.pth',
+        pretrained_format='mmrgbir'),
     neck=dict(_delete_=True, type='SimpleFeaturePyramid', in_channels=768,
               out_channels=256, scale_factors=(4.0, 2.0, 1.0, 0.5), num_outs=5,
               norm_cfg=norm_cfg),
@@ -35,7 +49,16 @@ model = dict(
              loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0))
         for stds in ([0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1],
                      [0.033, 0.033, 0.067, 0.067])
-    ]))
+    ]),
+    # published test settings: 2,000 proposals after NMS 0.8, up to 2,000 detections per
+    # image (mmdet's Cascade R-CNN: 1,000 / 0.7 / 100). CocoMetric's mAP_50 -- FLIR's
+    # headline number -- counts up to proposal_nums[2] = 1,000 detections per image and
+    # class (its mAP: 100), so detections beyond 100 do change the reported mAP50.
+    test_cfg=dict(
+        rpn=dict(nms_pre=2000, max_per_img=2000, nms=dict(type='nms', iou_threshold=0.8),
+                 min_bbox_size=0),
+        rcnn=dict(score_thr=0.05, nms=dict(type='nms', iou_threshold=0.5),
+                  max_per_img=2000)))
 
 # large-scale jitter (geometric: both modalities alike; no photometric augmentation)
 train_pipeline = [

@@ -15,8 +15,11 @@ model = dict(
         mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
         x_mean=[100.83], x_std=[47.12], bgr_to_rgb=True, pad_val=0, seg_pad_val=255),
     pretrained=None,
+    # frozen ViT-B: as in the published configs (tools/model_converters/vitdet2mmrgbir.py)
     backbone=dict(_delete_=True, type='UniRGBIRViT', img_size=640, out_mode='seg',
-                  x_channels=1, pretrained=None),
+                  x_channels=1, pool_norm_cfg=dict(type='SyncBN'),
+                  pretrained='checkpoints/vitdet_vit-b16_coco_norelpos.pth',
+                  pretrained_format='mmrgbir'),
     decode_head=dict(num_classes=9),
     auxiliary_head=dict(num_classes=9))
 # mmseg's ViT-UPerNet optimiser and schedule, unchanged

@@ -17,13 +17,18 @@ the same foundation model (two trainable copies, summed per level, in
 
 Both variants of a method always run with the same settings; ``with_cp`` turns on
 gradient checkpointing of the foundation model's blocks in both (the adapters'
-``with_cp`` option, and the same per-block recomputation in the baseline's streams).
+``with_cp`` option, and the same per-block recomputation in the baseline's streams);
+``amp`` runs forward passes under ``torch.autocast`` (float16 with a gradient scaler
+on CUDA, as mmengine's ``AmpOptimWrapper``; bfloat16 on the CPU). The frozen
+foundation models keep their random initialisation (``allow_random_frozen``): the
+cost does not depend on the weights.
 
 Each case runs in a fresh subprocess by default (``isolate=True``) so that one case's
 allocator caches do not hide the next one's memory. Times are medians over ``iters``
 steps after ``warmup`` steps. Only the backbones are measured (heads are the same for a
 method and its baseline).
 """
+import contextlib
 import json
 import os
 import os.path as osp
@@ -158,6 +163,7 @@ class FoundationStream(nn.Module):
         elif kind == 'IVTuningSwin':
             self.swin = method.swin
             self.swin.set_grad_checkpointing(self.with_cp)
+            self.out_norms = method.out_norms           # mmdet's norm0..3 (or None)
         else:
             raise TypeError(f'FoundationStream: no foundation model known for {kind}')
         self.kind = kind
@@ -187,9 +193,12 @@ class FoundationStream(nn.Module):
             return (tokens.transpose(1, 2).reshape(x.shape[0], -1, gh, gw), )
         outs = []                                        # Swin: the 4 stage maps
         x = self.swin.patch_embed(x)
-        for layer in self.swin.layers:
+        for i, layer in enumerate(self.swin.layers):
             x = layer(x)
-            outs.append(x.permute(0, 3, 1, 2))
+            norm = self.out_norms[str(i)] if self.out_norms and str(i) in self.out_norms \
+                else None
+            y = norm(x) if norm is not None else x
+            outs.append(y.permute(0, 3, 1, 2))
         return tuple(outs)
 
 
@@ -204,6 +213,7 @@ def build_case_model(method: str, variant: str, tiny: bool = False,
     from mmrgbir.registry import MODELS
     spec = METHODS[method]
     cfg = dict(spec.backbone(tiny), with_cp=with_cp)
+    cfg.setdefault('allow_random_frozen', True)   # cost only: no weights needed
     if variant == 'adapter':
         return MODELS.build(cfg)
     if variant == 'two-stream FT':
@@ -290,11 +300,13 @@ def _foundation(spec: MethodSpec, tiny: bool) -> str:
 def measure_case(method: str, variant: str, input_size: Optional[Size] = None,
                  batch_size: int = 1, device: str = 'cpu', iters: int = 10,
                  warmup: int = 3, tiny: bool = False, fresh_process: bool = False,
-                 seed: int = 0, optimizer: str = 'recipe', with_cp: bool = False) -> dict:
+                 seed: int = 0, optimizer: str = 'recipe', with_cp: bool = False,
+                 amp: bool = False) -> dict:
     """Build one case and measure it; returns a row of the result table (a dict).
 
     ``optimizer``: ``'recipe'`` (the method's, :attr:`MethodSpec.optimizer`) or a key
-    of :data:`OPTIMIZERS`; ``with_cp``: see :func:`build_case_model`.
+    of :data:`OPTIMIZERS`; ``with_cp``: see :func:`build_case_model`; ``amp``:
+    autocast (float16 + gradient scaler on CUDA, bfloat16 on the CPU).
     """
     spec = METHODS[method]
     optimizer = spec.optimizer if optimizer == 'recipe' else optimizer
@@ -303,9 +315,14 @@ def measure_case(method: str, variant: str, input_size: Optional[Size] = None,
                        f'got {optimizer!r}')
     size = tuple(input_size or (spec.tiny_input_size if tiny else spec.input_size))
     dev = torch.device(device)
+    amp_dtype = (torch.float16 if dev.type == 'cuda' else torch.bfloat16) if amp else None
     row = dict(method=method, label=spec.label, foundation=_foundation(spec, tiny),
                variant=variant, input_size=list(size), batch_size=batch_size,
-               optimizer=optimizer, with_cp=with_cp)
+               optimizer=optimizer, with_cp=with_cp,
+               amp=str(amp_dtype).replace('torch.', '') if amp else False)
+
+    def autocast():
+        return torch.autocast(dev.type, dtype=amp_dtype) if amp else contextlib.nullcontext()
     torch.manual_seed(seed)
     if dev.type == 'cuda':
         torch.cuda.empty_cache()
@@ -332,7 +349,7 @@ def measure_case(method: str, variant: str, input_size: Optional[Size] = None,
     model.eval()
 
     def infer() -> None:
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast():
             model(inputs)
 
     new_phase()
@@ -341,13 +358,17 @@ def measure_case(method: str, variant: str, input_size: Optional[Size] = None,
 
     model.train()
     optim = OPTIMIZERS[optimizer]([p for p in model.parameters() if p.requires_grad])
+    # float16 gradients need loss scaling (bfloat16 has float32's range)
+    scaler = torch.amp.GradScaler(dev.type, enabled=amp and amp_dtype == torch.float16)
 
     def train_step() -> None:
-        outs = model(inputs)
-        loss = sum(o.float().mean() for o in outs)
+        with autocast():
+            outs = model(inputs)
+            loss = sum(o.float().mean() for o in outs)
         optim.zero_grad(set_to_none=True)
-        loss.backward()
-        optim.step()
+        scaler.scale(loss).backward()
+        scaler.step(optim)
+        scaler.update()
 
     new_phase()
     row['train_ms'] = _timed(train_step, iters, warmup, dev)
@@ -419,7 +440,8 @@ def run_benchmark(methods: Optional[Sequence[str]] = None, device: str = 'cpu',
                   warmup: int = 3, tiny: bool = False, isolate: bool = True,
                   baseline: bool = True, timeout: Optional[float] = None,
                   progress: Optional[Callable[[str], None]] = None,
-                  optimizer: str = 'recipe', with_cp: bool = False) -> BenchmarkResult:
+                  optimizer: str = 'recipe', with_cp: bool = False,
+                  amp: bool = False) -> BenchmarkResult:
     """Measure each method (and its two-stream baseline) and collect the rows.
 
     Args:
@@ -434,6 +456,8 @@ def run_benchmark(methods: Optional[Sequence[str]] = None, device: str = 'cpu',
         progress: called with a line before each case (e.g. ``print``).
         optimizer: ``'recipe'`` (each method's) or one optimizer for all cases.
         with_cp: gradient checkpointing of the foundation blocks in both variants.
+        amp: mixed precision (autocast float16 + gradient scaler on CUDA, bfloat16 on
+            the CPU).
 
     A case that fails gets an ``error`` entry instead of numbers.
     """
@@ -446,9 +470,11 @@ def run_benchmark(methods: Optional[Sequence[str]] = None, device: str = 'cpu',
                          f'{warmup}, {batch_size}')
     if device.startswith('cuda') and not torch.cuda.is_available():
         raise RuntimeError('--device cuda: CUDA is not available on this machine')
+    dtype = ('autocast float16' if device.startswith('cuda') else 'autocast bfloat16') \
+        if amp else 'float32'
     settings = dict(device=device, batch_size=batch_size, iters=iters, warmup=warmup,
-                    tiny=tiny, isolate=isolate, dtype='float32', optimizer=optimizer,
-                    with_cp=with_cp,
+                    tiny=tiny, isolate=isolate, dtype=dtype, optimizer=optimizer,
+                    with_cp=with_cp, amp=amp,
                     input_size=list(input_size) if input_size else None)
     result = BenchmarkResult(settings=settings, machine=machine_info(device))
     variants = VARIANTS if baseline else VARIANTS[:1]
@@ -458,7 +484,7 @@ def run_benchmark(methods: Optional[Sequence[str]] = None, device: str = 'cpu',
                           input_size=list(input_size) if input_size else None,
                           batch_size=batch_size, device=device, iters=iters,
                           warmup=warmup, tiny=tiny, optimizer=optimizer,
-                          with_cp=with_cp)
+                          with_cp=with_cp, amp=amp)
             if progress:
                 progress(f'benchmark: {method} / {variant} ...')
             try:

@@ -27,10 +27,9 @@ from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
-from mmrgbir.datasets.transforms.loading import (LoadRGBXImageFromFile, decode_image,
-                                                 read_bytes)
+from mmrgbir.apis.frozen_weights import frozen_weights_from_checkpoint, verify_frozen_weights
+from mmrgbir.datasets.transforms.loading import LoadRGBXImageFromFile
 from mmrgbir.registry import TRANSFORMS
-from mmrgbir.structures import make_layout
 from mmrgbir.visualization.rgbx_visualizer import default_palette, is_sod_meta
 
 __all__ = ['init_model', 'inference_model', 'detect_task', 'task_from_config',
@@ -64,9 +63,7 @@ class LoadRGBXImageFromNDArray(LoadRGBXImageFromFile):
     def _rgb(self, rgb) -> np.ndarray:
         if not isinstance(rgb, np.ndarray):
             path = str(rgb)
-            return decode_image(read_bytes(path, 'RGB image', self.backend_args), path,
-                                'RGB image', flag=self.color_type,
-                                backend=self.imdecode_backend)
+            return self.load_rgb(path)  # EXIF orientation ignored, as for X
         if rgb.ndim == 2 or (rgb.ndim == 3 and rgb.shape[2] == 1):
             rgb = np.repeat(rgb.reshape(rgb.shape[:2] + (1,)), 3, axis=2)
         if rgb.ndim != 3 or rgb.shape[2] != 3:
@@ -97,11 +94,23 @@ class LoadRGBXImageFromNDArray(LoadRGBXImageFromFile):
 
 
 # ---------------------------------------------------------------- config helpers
+def _test_dataset_cfg(cfg: Config) -> dict:
+    """The config's test dataset, or the first set of a (Named)ConcatDataset; through
+    wrappers such as RepeatDataset."""
+    dataset = cfg.get('test_dataloader', {}).get('dataset', {})
+    while isinstance(dataset, dict) and 'pipeline' not in dataset:
+        if dataset.get('dataset'):
+            dataset = dataset['dataset']  # wrappers (RepeatDataset, ...)
+        elif dataset.get('datasets'):
+            dataset = dataset['datasets'][0]  # several test sets: the same pipeline
+        else:
+            break
+    return dataset if isinstance(dataset, dict) else {}
+
+
 def _test_pipeline_cfg(cfg: Config) -> list:
     """The pipeline that the config tests with."""
-    dataset = cfg.get('test_dataloader', {}).get('dataset', {})
-    while isinstance(dataset, dict) and 'pipeline' not in dataset and 'dataset' in dataset:
-        dataset = dataset['dataset']  # wrappers (RepeatDataset, ...)
+    dataset = _test_dataset_cfg(cfg)
     pipeline = dataset.get('pipeline') if isinstance(dataset, dict) else None
     if pipeline is None:
         pipeline = cfg.get('test_pipeline')
@@ -137,9 +146,13 @@ def task_from_config(cfg: Config) -> str:
         return 'det'
     evaluators = cfg.get('test_evaluator') or cfg.get('val_evaluator') or []
     evaluators = [evaluators] if isinstance(evaluators, dict) else list(evaluators)
+    for e in list(evaluators):  # metrics inside an Evaluator / PerDatasetEvaluator
+        inner = e.get('metrics') if isinstance(e, dict) else None
+        if inner:
+            evaluators += [inner] if isinstance(inner, dict) else list(inner)
     if any('SOD' in _short_type(e.get('type', '')) for e in evaluators):
         return 'sod'
-    dataset = cfg.get('test_dataloader', {}).get('dataset', {})
+    dataset = _test_dataset_cfg(cfg)
     if 'SOD' in _short_type(dataset.get('type', '')) or is_sod_meta(dataset.get('metainfo')):
         return 'sod'
     return 'seg'
@@ -151,7 +164,7 @@ def x_kind_of(cfg: Config) -> str:
     The dataset config's ``x_kind``, else the default of the dataset class, else 'x'.
     Inference has no dataset, so it passes this to the loader like a dataset would.
     """
-    dataset = cfg.get('test_dataloader', {}).get('dataset', {})
+    dataset = _test_dataset_cfg(cfg)
     if dataset.get('x_kind'):
         return dataset['x_kind']
     from mmengine.registry import DATASETS
@@ -184,7 +197,7 @@ def _dataset_meta(cfg: Config, model: nn.Module) -> dict:
     """Classes and palette from the config's test dataset, else numbered classes."""
     from mmengine.registry import DATASETS
     meta = {}
-    dataset_cfg = copy.deepcopy(cfg.get('test_dataloader', {}).get('dataset', {}))
+    dataset_cfg = copy.deepcopy(_test_dataset_cfg(cfg))  # first set of several
     if dataset_cfg:
         try:
             dataset_cfg['lazy_init'] = True  # metainfo only, no file listing
@@ -208,7 +221,10 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
 
     Args:
         config: config file path or ``Config``.
-        checkpoint: checkpoint to load; ``None`` keeps the random initialisation.
+        checkpoint: checkpoint to load; ``None`` keeps the random initialisation
+            (a method backbone then needs its ``pretrained`` file or
+            ``allow_random_frozen=True``). A method backbone without ``pretrained``
+            takes its frozen weights from the checkpoint, which must hold them.
         device: 'cpu', 'cuda:0', ...
         cfg_options: overrides merged into the config.
 
@@ -233,9 +249,12 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
     init_default_scope(config.get('default_scope', 'mmseg' if is_seg else 'mmdet'))
     from mmengine.model import revert_sync_batchnorm
     from mmengine.registry import MODELS
+    # the checkpoint supplies the frozen backbone weights (checked before loading)
+    frozen_weights_from_checkpoint(config.model, checkpoint)
     model = revert_sync_batchnorm(MODELS.build(config.model))
     meta = None
     if checkpoint is not None:
+        verify_frozen_weights(model, checkpoint)
         ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
         meta = (ckpt.get('meta') or {}).get('dataset_meta')
         if meta is None:

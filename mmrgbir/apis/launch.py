@@ -18,6 +18,12 @@ def apply_common_args(cfg: Config, args) -> Config:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    # dataset wrappers (MultiImageMixDataset) build their pipeline before the wrapped
+    # dataset, so no dataset can check it: check the configs here
+    from mmrgbir.datasets.pipeline_check import check_rgbx_dataset
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if cfg.get(loader):
+            check_rgbx_dataset(cfg[loader].dataset, f'{loader}.dataset')
     return cfg
 
 

@@ -15,10 +15,12 @@ from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 # registers the corruption transforms even where the package __init__ does not
 import mmrgbir.datasets.transforms.robustness  # noqa: F401
+from mmrgbir.apis.frozen_weights import frozen_weights_from_checkpoint
 
 _RUN_IDS = itertools.count()
 
@@ -105,6 +107,8 @@ def condition_cfg(cfg: Config, checkpoint: str, name: str, transforms: Sequence[
         raise KeyError('robustness evaluation needs test_dataloader.dataset.pipeline')
     dataset.pipeline = insert_before_packing(dataset.pipeline, transforms)
     cfg.load_from = checkpoint
+    # a method backbone without `pretrained` takes its frozen weights from it
+    frozen_weights_from_checkpoint(cfg.model, checkpoint)
     cfg.work_dir = osp.join(work_dir, name)
     cfg.experiment_name = f'robustness_{name}{run_id}'
     # evaluation only: never resume or build training parts
@@ -115,17 +119,32 @@ def condition_cfg(cfg: Config, checkpoint: str, name: str, transforms: Sequence[
 def evaluate_robustness(cfg: Config, checkpoint: str,
                         conditions: Optional[Sequence[str]] = None,
                         work_dir: Optional[str] = None) -> Dict[str, Dict[str, float]]:
-    """Run ``Runner.test`` once per condition; returns ``{condition: metrics}``."""
+    """Run ``Runner.test`` once per condition; returns ``{condition: metrics}``.
+
+    Progress: a line per condition (done / total, elapsed, ETA); inside a condition the
+    Runner's ``LoggerHook`` logs the test batches (``Epoch(test) [i/N]``, every
+    ``default_hooks.logger.interval`` batches). Conditions run one after the other in
+    this process, not on ``nproc`` workers: each is a full model evaluation, already
+    parallel where it pays (the dataloader's ``num_workers``, torch's threads or the
+    GPU); forking one model copy per condition would multiply the memory and make the
+    processes compete for the same cores / device.
+    """
+    from mmrgbir.utils.progress import format_eta
     conds = select_conditions(conditions_from_cfg(cfg), conditions)
     if work_dir is None:
         work_dir = cfg.get('work_dir', None) or 'work_dirs/robustness'
     run_id = f'_{time.strftime("%Y%m%d_%H%M%S")}_{next(_RUN_IDS)}'
     results = OrderedDict()
-    for name, transforms in conds.items():
+    start = time.time()
+    for done, (name, transforms) in enumerate(conds.items()):
+        print_log(f'robustness: condition {name!r} '
+                  f'({format_eta(done, len(conds), time.time() - start)})', logger='current')
         runner = Runner.from_cfg(
             condition_cfg(cfg, checkpoint, name, transforms, work_dir, run_id))
         metrics = runner.test()
         results[name] = {k: float(v) for k, v in metrics.items()}
+    print_log(f'robustness: {format_eta(len(conds), len(conds), time.time() - start)}',
+              logger='current')
     return results
 
 

@@ -1,4 +1,5 @@
 # Copyright (c) mmrgbir contributors. Licensed under the Apache License 2.0.
 from .metrics import KAISTMissRateMetric, SODMetric
+from .multi_datasets import NamedConcatDataset, PerDatasetEvaluator
 
-__all__ = ['KAISTMissRateMetric', 'SODMetric']
+__all__ = ['KAISTMissRateMetric', 'NamedConcatDataset', 'PerDatasetEvaluator', 'SODMetric']

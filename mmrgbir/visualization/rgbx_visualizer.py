@@ -24,6 +24,7 @@ import torch
 from mmengine.visualization import Visualizer
 
 from mmrgbir.registry import VISUALIZERS
+from .output_paths import ImageRoots, OutputPathGuard, relative_output_path
 from .panels import colorize_label, overlay, side_by_side, x_to_display
 
 TASKS = ('seg', 'sod', 'det')
@@ -297,8 +298,14 @@ class RGBXLocalVisualizer(Visualizer):
             backends (``vis_data/vis_image/``) unless ``out_dir`` or ``out_file`` is set.
         task: 'seg', 'sod', 'det' or 'auto' (instances -> det; classes
             ('background', 'salient') -> SOD; otherwise seg).
-        out_dir: write each picture to ``out_dir/<image base name>.png`` (used by
-            ``tools/test.py --show-dir``).
+        out_dir: write each picture to ``out_dir/<image path relative to the image
+            root>.png`` (used by ``tools/test.py --show-dir``), so that images with
+            the same base name in different folders (KAIST ``set00/V000/I00000.jpg``,
+            ``set01/V000/I00000.jpg``) get different files.
+        img_root: the dataset's image folder, or ``{set name: folder}`` (then the
+            set name is the first folder). Default: ``dataset_meta['img_roots']``
+            (a ``NamedConcatDataset``), else the base name; two different images
+            are never written to the same file (error instead).
         alpha: opacity of the label overlay.
         max_height: downscale pictures to at most this panel height.
         score_thr: default detection score threshold (the mmdet hook passes its own).
@@ -308,7 +315,7 @@ class RGBXLocalVisualizer(Visualizer):
                  vis_backends=None, save_dir: Optional[str] = None, task: str = 'auto',
                  out_dir: Optional[str] = None, alpha: float = 0.5,
                  max_height: Optional[int] = None, score_thr: float = 0.3,
-                 **kwargs) -> None:
+                 img_root: ImageRoots = None, **kwargs) -> None:
         if task not in TASKS + ('auto',):
             raise ValueError(f'task must be one of {TASKS} or "auto", got {task!r}')
         super().__init__(name=name, image=image, vis_backends=vis_backends,
@@ -318,6 +325,15 @@ class RGBXLocalVisualizer(Visualizer):
         self.alpha = alpha
         self.max_height = max_height
         self.score_thr = score_thr
+        self.img_root = img_root
+        self._guard = OutputPathGuard('picture')
+
+    def output_file(self, img_path: str) -> str:
+        """``out_dir/<img_path relative to the image root, .png>``."""
+        roots = self.img_root
+        if roots is None:
+            roots = (self.dataset_meta or {}).get('img_roots')
+        return osp.join(self.out_dir, relative_output_path(img_path, roots))
 
     def add_datasample(self, name: str, image: np.ndarray, data_sample=None,
                        draw_gt: bool = True, draw_pred: bool = True, show: bool = False,
@@ -327,7 +343,7 @@ class RGBXLocalVisualizer(Visualizer):
         """Draw ``data_sample`` on ``image`` (RGB, RGB order) and its X image.
 
         The picture goes to ``out_file`` if given, else to
-        ``out_dir/<image base name>.png`` if ``out_dir`` is set, else to the vis
+        :meth:`output_file` if ``out_dir`` is set, else to the vis
         backends under ``name``; it is also returned and set as the current image.
         Extra keyword arguments of the stock visualizers (``with_labels``, ...) are
         accepted and ignored.
@@ -352,8 +368,10 @@ class RGBXLocalVisualizer(Visualizer):
         if show:
             self.show(drawn, win_name=name, wait_time=wait_time)
         if out_file is None and self.out_dir is not None:
-            stem = osp.splitext(osp.basename(meta.get('img_path') or name))[0]
-            out_file = osp.join(self.out_dir, stem + '.png')
+            img_path = meta.get('img_path') or name
+            out_file = self.output_file(img_path)
+            self._guard.claim(out_file, img_path, meta.get('x_path'),
+                              meta.get('seg_map_path'))
         if out_file is not None:
             mmcv.imwrite(drawn[..., ::-1], out_file)  # creates the folder
         else:

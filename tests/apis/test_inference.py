@@ -219,3 +219,43 @@ def test_infer_tool_saliency_picture(tmp_path):
     np.testing.assert_array_equal(gt_panel[..., 0] > 127, label == 1)
     sal_panel = pic[TITLE:, 2 * (80 + GAP):3 * (80 + GAP) - GAP]
     assert (sal_panel[..., 0] == sal_panel[..., 1]).all()  # a gray map
+
+
+def test_infer_tool_keeps_sub_folders(seg_model, tmp_path):
+    """KAIST-style repeated base names (set00/V000/I00000, set01/V000/I00000) give two
+    pictures, each of its own pair, and never overwrite an input image."""
+    infer = load_tool('tools/infer.py')
+    ckpt = _save_random_checkpoint(seg_model, tmp_path / 'seg.pth')
+    data = str(tmp_path / 'data')
+    sizes = {'set00': (48, 64), 'set01': (40, 56)}  # the picture tells which pair it shows
+    for seq, (h, w) in sizes.items():
+        rgb, x, _ = pattern_pair(h, w)
+        os.makedirs(osp.join(data, 'visible', seq, 'V000'))
+        os.makedirs(osp.join(data, 'lwir', seq, 'V000'))
+        cv2.imwrite(osp.join(data, 'visible', seq, 'V000', 'I00000.jpg'), rgb[..., ::-1])
+        cv2.imwrite(osp.join(data, 'lwir', seq, 'V000', 'I00000.png'), x)
+    out = str(tmp_path / 'out')
+    infer.main([DEMO, ckpt, '--rgb', osp.join(data, 'visible'), '--x', osp.join(data, 'lwir'),
+                '--out-dir', out])
+    for seq, (h, w) in sizes.items():
+        pic = cv2.imread(osp.join(out, seq, 'V000', 'I00000.png'))
+        assert pic is not None and pic.shape == (h + TITLE, 2 * w + GAP, 3), seq
+    assert sorted(os.listdir(out)) == ['set00', 'set01']
+    # I00000.jpg and I00000.png in one folder: which one pairs is ambiguous
+    cv2.imwrite(osp.join(data, 'visible', 'set00', 'V000', 'I00000.png'),
+                np.zeros((8, 8, 3), np.uint8))
+    with pytest.raises(ValueError, match='two images for "set00/V000/I00000"'):
+        infer.main([DEMO, ckpt, '--rgb', osp.join(data, 'visible'), '--x',
+                    osp.join(data, 'lwir'), '--out-dir', str(tmp_path / 'out2')])
+    os.remove(osp.join(data, 'visible', 'set00', 'V000', 'I00000.png'))
+    # --out-dir = the RGB folder of PNG images: refused, the image is kept
+    rgb_png = osp.join(data, 'rgbpng')
+    os.makedirs(rgb_png)
+    rgb, x, _ = pattern_pair(48, 64)
+    cv2.imwrite(osp.join(rgb_png, 'a.png'), rgb[..., ::-1])
+    cv2.imwrite(osp.join(data, 'lwir', 'a.png'), x)
+    before = open(osp.join(rgb_png, 'a.png'), 'rb').read()
+    with pytest.raises(ValueError, match='overwrite the input file'):
+        infer.main([DEMO, ckpt, '--rgb', osp.join(rgb_png, 'a.png'), '--x',
+                    osp.join(data, 'lwir', 'a.png'), '--out-dir', rgb_png])
+    assert open(osp.join(rgb_png, 'a.png'), 'rb').read() == before

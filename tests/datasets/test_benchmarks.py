@@ -407,7 +407,7 @@ def test_baseline_configs_build(seg_scope):
     import torch
     from mmengine.registry import MODELS, init_default_scope
     files = sorted(glob.glob(osp.join(REPO, 'configs', 'baselines', '*.py')))
-    assert len(files) == 10
+    assert len(files) == 11
     classes = dict(MFNetDataset=9, PST900Dataset=5, FMBDataset=15, NYUDv2Dataset=40,
                    SUNRGBDDataset=37, VT5000Dataset=2, FLIRAlignedDataset=3, LLVIPDataset=1,
                    M3FDDataset=6, KAISTDataset=1)

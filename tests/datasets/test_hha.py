@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from converter_testing import check_converter_contract, cli, corrupt_file
 from rgbx_testing import load_tool, shared_data
 
 from mmrgbir.datasets.hha import (ANGLE_OFFSET, CAMERA_UP, compute_hha, depth_to_points,
@@ -351,6 +352,26 @@ def test_cli_converts_a_folder(tmp_path, capsys):
         tool.main([str(tmp_path / 'depth'), str(out), '--intrinsics', '1', '1', '0', '0'])
 
 
+def test_cli_atomic_and_nproc(tmp_path):
+    tool = load_tool('tools/dataset_converters/depth_to_hha.py')
+    frames = {}
+    for i in range(6):  # each frame its own camera pose: distinct HHA images
+        frames[f'f{i}'], k, _, _, _ = render_room(h=30, w=40, f=35.0, pitch=3.0 * i,
+                                                  roll=i - 2.0)
+    _depth_folder(tmp_path / 'depth', frames)
+    broken, fixed = corrupt_file(tmp_path / 'depth' / 'f3.png')
+    ref = check_converter_contract(
+        cli(tool.main, tmp_path / 'depth', '{out}', '--intrinsics', k[0, 0], k[1, 1],
+            k[0, 2], k[1, 2], '--suffix', '.png'),
+        tmp_path / 'out', broken, fixed, OSError, r'cannot decode depth image .*f3\.png',
+        tamper='f0.png')
+    for name, depth in frames.items():  # and the bytes are the right ones
+        expected = compute_hha(np.rint(depth * 1000) / 1000, k)
+        np.testing.assert_array_equal(
+            cv2.imdecode(np.frombuffer(ref[name + '.png'], np.uint8), cv2.IMREAD_COLOR),
+            expected[..., ::-1])
+
+
 def test_cli_rejects_bad_depth_files(tmp_path):
     tool = load_tool('tools/dataset_converters/depth_to_hha.py')
     args = ['--intrinsics', '100', '100', '40', '30']
@@ -364,8 +385,10 @@ def test_cli_rejects_bad_depth_files(tmp_path):
     (broken / 'y.png').write_bytes(b'not a png at all')
     with pytest.raises(OSError, match=r'y\.png'):
         tool.main([str(broken), str(tmp_path / 'o2')] + args)
+    assert not osp.exists(tmp_path / 'o1') and not osp.exists(tmp_path / 'o2')  # atomic
+    os.makedirs(tmp_path / 'empty')
     with pytest.raises(FileNotFoundError, match='no depth PNG'):
-        tool.main([str(tmp_path / 'o2'), str(tmp_path / 'o3')] + args)
+        tool.main([str(tmp_path / 'empty'), str(tmp_path / 'o3')] + args)
 
 
 def test_cli_per_image_intrinsics(tmp_path):

@@ -3,7 +3,6 @@
 corruption, alignment under geometric transforms, per-modality normalisation."""
 import os.path as osp
 
-import cv2
 import numpy as np
 import pytest
 import torch
@@ -204,3 +203,51 @@ def test_preprocessor_normalises_each_modality_with_its_statistics():
     # expected by hand: R=(10-10)/1, G=(40-20)/2, B=(30-30)/3, T=(130-100)/10,
     # D=(8000-5000)/1000
     assert torch.equal(out[:, 0, 0], torch.tensor([0., 10., 0., 3., 3.]))
+
+
+def test_rgbx_random_resize_uses_its_own_interpolation_for_x():
+    """RGB bilinear, X nearest at the same random size: X holds only values of the
+    original X (no invented depth between two surfaces), placed where mmcv's
+    nearest resize of the label map puts the labels."""
+    import mmcv
+
+    from mmrgbir.datasets.transforms import RGBXRandomResize
+    from mmrgbir.structures import make_layout
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 255, (H, W, 3)).astype(np.float32)
+    depth = np.where(np.arange(W)[None, :] < W // 2, 1000.0, 9000.0) * np.ones((H, 1))
+    img = np.concatenate([rgb, depth[..., None]], axis=2).astype(np.float32)
+    label = (depth > 5000).astype(np.uint8)
+    res = dict(img=img, img_shape=(H, W), ori_shape=(H, W), gt_seg_map=label,
+               seg_fields=['gt_seg_map'], modality_layout=make_layout(1, 'depth', 'uint16'))
+    out = RGBXRandomResize(scale=(2 * W, 2 * H), ratio_range=(0.7, 0.7), keep_ratio=True,
+                           x_interpolation='nearest')(res)
+    h, w = out['img'].shape[:2]
+    assert h > H and w > W  # enlarged (keep_ratio rounding is mmcv's)
+    x = out['img'][..., 3]
+    assert set(np.unique(x)) == {1000.0, 9000.0}
+    assert np.array_equal(x > 5000, out['gt_seg_map'] == 1)
+    # RGB is the stock bilinear resize of the RGB part
+    expected_rgb = mmcv.imresize(rgb, (w, h), interpolation='bilinear')
+    np.testing.assert_array_equal(out['img'][..., :3], expected_rgb)
+    # the stock RandomResize mixes the two depths at the edge
+    from mmcv.transforms import RandomResize
+    stock = RandomResize(scale=(2 * W, 2 * H), ratio_range=(0.7, 0.7), keep_ratio=True)(
+        dict(img=img.copy(), img_shape=(H, W), ori_shape=(H, W)))
+    assert len(np.unique(stock['img'][..., 3])) > 2
+    with pytest.raises(ValueError, match='x_interpolation'):
+        RGBXRandomResize(scale=(W, H), x_interpolation='cubic')
+
+
+def test_loader_x_dtype_names_a_file_of_the_wrong_bit_depth(tmp_path):
+    from mmrgbir.datasets.transforms import LoadRGBXImageFromFile
+    write_sample(tmp_path, 'a')
+    res = dict(img_path=osp.join(tmp_path, 'rgb', 'a.png'),
+               x_path=osp.join(tmp_path, 'depth', 'a.png'))
+    with pytest.raises(ValueError, match=r'depth/a.png is uint16 but the pipeline expects '
+                                         r'uint8'):
+        LoadRGBXImageFromFile(x_dtype='uint8')(dict(res))
+    out = LoadRGBXImageFromFile(x_dtype='uint16')(dict(res))
+    assert out['img'].shape[2] == 4
+    with pytest.raises(ValueError, match='x_dtype must be'):
+        LoadRGBXImageFromFile(x_dtype='int8')

@@ -122,6 +122,28 @@ def test_rgbx_pad_pads_every_channel(det_scope):
     assert (out['img'][64:, :, :] == 7).all() and (out['img'][:, 80:, :] == 7).all()
 
 
+@pytest.mark.parametrize('x_channels', [1, 2, 3])
+def test_rgbx_pad_fills_rgb_and_x_alike(det_scope, x_channels):
+    """cv2 reads a number as (v, 0, 0, 0) and repeats a 3-value colour into X; RGBXPad
+    gives every channel the number, or each channel its own value."""
+    import mmrgbir.det  # noqa: F401
+    from mmdet.registry import TRANSFORMS
+    c = 3 + x_channels
+    res = _results(x_channels=3)
+    res['img'] = res['img'][..., :c]
+    res['modality_layout'] = make_layout(x_channels)
+    for pad_val, fill in [(114, [114] * c), (114.0, [114] * c),
+                          (tuple(range(10, 10 + c)), list(range(10, 10 + c)))]:
+        out = TRANSFORMS.build(dict(type='RGBXPad', size=(96, 72),
+                                    pad_val=dict(img=pad_val)))(dict(res))
+        assert out['img'].shape == (72, 96, c)
+        assert out['img'][-1, -1].tolist() == fill and out['img'][0, 90].tolist() == fill
+        np.testing.assert_array_equal(out['img'][:64, :80], res['img'])
+    with pytest.raises(ValueError, match=r'has 3 values but the stacked image has'):
+        TRANSFORMS.build(dict(type='RGBXPad', size=(96, 72),
+                              pad_val=dict(img=(1, 2, 3))))(dict(res))
+
+
 def test_rgb_only_touches_rgb_only(seg_scope):
     from mmseg.registry import TRANSFORMS
     res = _results(x_channels=3)
@@ -140,16 +162,26 @@ def test_x_only_touches_x_only(seg_scope):
     from mmseg.registry import TRANSFORMS
     res = _results()
     rgb_before = res['img'][..., :3].copy()
-    t = TRANSFORMS.build(dict(type='XOnly', transforms=[
-        dict(type='RandomFlip', prob=0.0)]))  # identity: checks the round trip
+    x_before = res['img'][..., 3].astype(np.float64)
+    t = TRANSFORMS.build(dict(type='XOnly', transforms=[dict(type='AdjustGamma', gamma=2.0)]))
     out = t(res)
     np.testing.assert_array_equal(out['img'][..., :3], rgb_before)
+    # the 8-bit gamma table, v -> floor(255 * sqrt(v / 255)): 250 -> 252
+    np.testing.assert_array_equal(out['img'][..., 3], np.floor(255 * np.sqrt(x_before / 255)))
+    assert out['img'][..., 3].max() == 252
 
 
 def test_rgb_only_rejects_geometric_transforms(seg_scope):
     from mmseg.registry import TRANSFORMS
-    t = TRANSFORMS.build(dict(type='RGBOnly', transforms=[
-        dict(type='Resize', scale=(40, 30), keep_ratio=False)]))
+    with pytest.raises(ValueError, match='RGBOnly cannot wrap Resize'):
+        TRANSFORMS.build(dict(type='RGBOnly', transforms=[
+            dict(type='Resize', scale=(40, 30), keep_ratio=False)]))
+
+    def halve(results):  # a custom transform that the name check cannot know
+        results['img'] = results['img'][::2, ::2]
+        return results
+
+    t = TRANSFORMS.build(dict(type='RGBOnly', transforms=[halve]))
     with pytest.raises(ValueError, match='changed the image size'):
         t(_results())
 

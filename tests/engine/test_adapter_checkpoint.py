@@ -43,7 +43,8 @@ def build(kind: str, seed: int) -> TinySegmentor:
     # IV-tuning on a tiny timm ViT: frozen ViT, adapters with BatchNorm and dropout
     from mmrgbir.models.backbones.ivtuning_vit import IVTuningViT
     backbone = IVTuningViT(model_name='vit_tiny_patch16_224', img_size=32, embed_dim=32,
-                           depth=2, num_heads=2, out_indices=(0, 1), out_strides=(8, 16))
+                           depth=2, num_heads=2, out_indices=(0, 1), out_strides=(8, 16),
+                           allow_random_frozen=True)
     return TinySegmentor(backbone, 32)
 
 

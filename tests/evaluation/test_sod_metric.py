@@ -180,7 +180,6 @@ def _samples(num_images=5, channels=1, seed=0):
     Saliency values are (k + 0.5) / 255 so that after min-max normalisation no pixel
     sits on an 8-bit threshold (the curves compare exactly, not within float noise).
     """
-    rng = np.random.default_rng(seed)
     samples, probs, gts = [], [], []
     for i in range(num_images):
         shape = (20 + 3 * i, 30 - 2 * i)
@@ -251,9 +250,11 @@ def test_sod_metric_without_normalisation():
 def test_sod_metric_errors():
     samples, _, _ = _samples(num_images=1)
     metric = SODMetric()
-    bad = dict(samples[0], gt_sem_seg=dict(data=samples[0]['gt_sem_seg']['data'][:, :-1]),
-               img_path='data/vt5000/Test/GT/0042.png')
-    with pytest.raises(ValueError, match='0042.png'):
+    # a ground truth at the network input size (loaded before Resize): an error naming
+    # the image and the fix, not a silent resize of the prediction
+    bad = dict(samples[0], gt_sem_seg=dict(data=torch.zeros(1, 12, 16, dtype=torch.long)),
+               img_shape=(12, 16), img_path='data/vt5000/Test/RGB/0042.jpg')
+    with pytest.raises(ValueError, match='0042.jpg.*after Resize'):
         metric.process({}, [bad])
     ignore = samples[0]['gt_sem_seg']['data'].clone()
     ignore[0, 0, 0] = 255
@@ -284,3 +285,97 @@ def test_sod_metric_accepts_seg_data_samples():
     a = from_objects.compute_metrics(from_objects.results)
     b = from_dicts.compute_metrics(from_dicts.results)
     assert a == b
+
+
+# ------------------------------------------------- saved maps, ground-truth size
+
+
+def _map_sample(img_path, prob, gt, **meta):
+    """A to_dict()-like sample: 1-channel probabilities (H, W), gt (H', W') in {0, 1}."""
+    return dict(img_path=img_path, ori_shape=prob.shape, img_shape=(8, 8),
+                seg_logits=dict(data=torch.from_numpy(prob)[None].float()),
+                gt_sem_seg=dict(data=torch.from_numpy(gt.astype(np.int64))[None]), **meta)
+
+
+def _gradient(h, w, seed):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:h, :w]
+    return (0.2 + 0.5 * xx / w + 0.2 * yy / h + rng.uniform(0, 0.05, (h, w)))
+
+
+def test_sod_metric_resizes_to_gt_and_saves_8bit_maps(ref, tmp_path):
+    """Maps are measured and saved at the ground truth's size; names keep the path
+    relative to the image root, so equal base names in two folders do not collide."""
+    import cv2
+    root = tmp_path / 'data' / 'RGB'
+    prob_a, prob_b = _gradient(20, 30, 0), _gradient(24, 16, 1)[::-1].copy()
+    gt_a = np.zeros((25, 37), np.uint8)  # GT larger than the image
+    gt_a[5:20, 10:30] = 1
+    gt_b = np.zeros((12, 8), np.uint8)  # GT smaller than the image
+    gt_b[:6] = 1
+    samples = [_map_sample(str(root / 'day' / '0001.jpg'), prob_a, gt_a),
+               _map_sample(str(root / 'night' / '0001.jpg'), prob_b, gt_b)]
+    out = tmp_path / 'maps'
+    metric = SODMetric(output_dir=str(out), img_root=str(root), quantize_pred=True)
+    metric.process({}, samples)
+    got = metric.compute_metrics(metric.results)
+    assert sorted(str(p.relative_to(out)) for p in out.rglob('*.png')) == [
+        'day/0001.png', 'night/0001.png']
+    pairs = []
+    for sub, prob, gt in (('day', prob_a, gt_a), ('night', prob_b, gt_b)):
+        saved = cv2.imread(str(out / sub / '0001.png'), cv2.IMREAD_UNCHANGED)
+        assert saved.dtype == np.uint8 and saved.shape == gt.shape
+        # independent: OpenCV's bilinear resize (half-pixel centres), min-max, x 255
+        resized = cv2.resize(prob.astype(np.float64), gt.shape[::-1],
+                             interpolation=cv2.INTER_LINEAR)
+        expected = (resized - resized.min()) / (resized.max() - resized.min()) * 255
+        assert np.abs(saved.astype(float) - expected).max() <= 0.5 + 1e-3
+        assert saved.min() == 0 and saved.max() == 255
+        pairs.append((saved, gt * 255))
+    # the measures are those of the toolbox on the saved maps
+    expected = _reference_values(ref, pairs, normalize=True)
+    for key, value in got.items():
+        assert value == pytest.approx(expected[key], abs=1e-12), key
+
+
+def test_sod_metric_map_names_never_collide(tmp_path):
+    prob = _gradient(10, 12, 0)
+    gt = (prob > 0.5).astype(np.uint8)
+    a = _map_sample('/data/kaist/set00/V000/I00000.jpg', prob, gt)
+    b = _map_sample('/data/kaist/set01/V000/I00000.jpg', prob, gt)
+    metric = SODMetric(output_dir=str(tmp_path / 'maps'))  # no image root: base names
+    metric.process({}, [a])
+    metric.process({}, [a])  # the same image again (next evaluation) is fine
+    with pytest.raises(ValueError, match='set00.*set01|two images'):
+        metric.process({}, [b])
+    # the image roots of a NamedConcatDataset come through dataset_meta
+    metric = SODMetric(output_dir=str(tmp_path / 'sets'))
+    metric.dataset_meta = dict(img_roots={'s0': '/data/kaist/set00', 's1': '/data/kaist/set01'})
+    metric.process({}, [a, b])
+    assert (tmp_path / 'sets' / 's0' / 'V000' / 'I00000.png').is_file()
+    assert (tmp_path / 'sets' / 's1' / 'V000' / 'I00000.png').is_file()
+    # never onto an input file: output_dir = the data folder by mistake
+    gt_file = tmp_path / 'data' / 'GT' / 'x.png'
+    gt_file.parent.mkdir(parents=True)
+    gt_file.write_bytes(b'keep')
+    metric = SODMetric(output_dir=str(tmp_path / 'data' / 'GT'),
+                       img_root=str(tmp_path / 'data' / 'RGB'))
+    with pytest.raises(ValueError, match='overwrite the input file'):
+        metric.process({}, [_map_sample(str(tmp_path / 'data' / 'RGB' / 'x.jpg'), prob, gt,
+                                        seg_map_path=str(gt_file))])
+    assert gt_file.read_bytes() == b'keep'
+
+
+def test_sod_metric_format_only(tmp_path):
+    import cv2
+    prob = _gradient(10, 14, 2)
+    sample = dict(img_path=str(tmp_path / 'RGB' / 'a.png'), ori_shape=prob.shape,
+                  seg_logits=dict(data=torch.from_numpy(prob)[None].float()))
+    metric = SODMetric(output_dir=str(tmp_path / 'maps'), format_only=True,
+                       img_root=str(tmp_path / 'RGB'), normalize_pred=False)
+    metric.process({}, [sample])  # no ground truth needed
+    assert metric.compute_metrics(metric.results) == {}
+    saved = cv2.imread(str(tmp_path / 'maps' / 'a.png'), cv2.IMREAD_UNCHANGED)
+    np.testing.assert_array_equal(saved, np.round(prob * 255).astype(np.uint8))
+    with pytest.raises(ValueError, match='output_dir'):
+        SODMetric(format_only=True)

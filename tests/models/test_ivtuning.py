@@ -31,7 +31,10 @@ TINY_TIMM = {
 
 
 def tiny(flavour, **kwargs):
+    """A tiny backbone; without ``pretrained`` its frozen part stays random on purpose."""
     torch.manual_seed(0)
+    if 'pretrained' not in kwargs:
+        kwargs.setdefault('allow_random_frozen', True)
     if flavour == 'swin':
         return IVTuningSwin(**TINY_TIMM['swin'], **kwargs)
     return IVTuningViT(**TINY_TIMM[flavour], out_indices=(0, 1, 2, 3), **kwargs)
@@ -119,13 +122,14 @@ EVA02_L_FROZEN = 304_237_504  # timm eva02_large_patch14_224, patch 16, img 512,
     (IVTuningViT, 8.90e6, EVA02_L_FROZEN, 787_456 + 27_844 + 48 * 168_424),
     # IR patch embed (conv 3*4*4*192+192 + LN 384), MP-alpha at C=192,
     # 2 MP-beta in each of the 2/2/18/2 blocks of widths 192/384/768/1536
-    (IVTuningSwin, 6.06e6, 195_195_444,
+    # frozen: Swin-L + mmdet's four affine output norms (2 * (192 + 384 + 768 + 1536))
+    (IVTuningSwin, 6.06e6, 195_195_444 + 5_760,
      9_792 + 5_380 + 2 * sum(d * (156 * c + 8680)
                              for d, c in zip((2, 2, 18, 2), (192, 384, 768, 1536)))),
 ])
 def test_published_trainable_parameter_counts(cls, published, frozen_expected, components):
     with torch.device('meta'):  # full size, no memory, no forward
-        model = cls()
+        model = cls(allow_random_frozen=True)
     trainable, total = count_parameters(model)
     frozen = total - trainable
     print(f'\n{cls.__name__} ({model.model_name}):\n{parameter_table(model, depth=1)}\n'
@@ -147,7 +151,7 @@ def test_published_trainable_parameter_counts(cls, published, frozen_expected, c
 
 def test_patch14_eva02_would_not_match_the_published_count():
     with torch.device('meta'):
-        model = IVTuningViT(img_size=448, patch_size=14)
+        model = IVTuningViT(img_size=448, patch_size=14, allow_random_frozen=True)
     trainable, _ = count_parameters(model)
     assert trainable == 603_136 + 27_844 + 48 * 168_424  # 8.72 M: 2 % short of 8.90 M
     assert abs(trainable - 8.90e6) / 8.90e6 > 0.01
@@ -212,7 +216,9 @@ def test_non_square_output_shapes(flavour, hw):
 @pytest.mark.parametrize('hw', [(64, 96), (96, 64), (48, 80)])
 def test_zeroed_adapters_reproduce_plain_timm_on_non_square_inputs(flavour, hw):
     """Reshape, position-embedding / RoPE resampling and token order against timm."""
-    kwargs = dict(out_norm=False) if flavour == 'swin' else {}
+    # Swin: timm's own windows (window_mode='official' follows mmdet, see
+    # tests/tools/test_model_converters_ivtuning.py)
+    kwargs = dict(out_norm=False, window_mode='timm') if flavour == 'swin' else {}
     model = tiny(flavour, **kwargs).eval()
     perturb_(model)
     zero_adapters_(model)
@@ -233,16 +239,25 @@ def test_zeroed_adapters_reproduce_plain_timm_on_non_square_inputs(flavour, hw):
         torch.testing.assert_close(o, r, rtol=1e-4, atol=1e-5)
 
 
-def test_swin_out_norm_is_a_parameter_free_layer_norm():
+def test_swin_out_norms_are_frozen_affine_layer_norms():
+    """mmdet's norm0..norm3: LayerNorm(eps 1e-5) with weight and bias, frozen."""
     model = tiny('swin').eval()
+    assert list(model.out_norms) == ['0', '1', '2', '3']
+    assert not any(p.requires_grad for p in model.out_norms.parameters())
+    g = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        for p in model.out_norms.parameters():
+            p.copy_(torch.randn(p.shape, generator=g))
+    raw_model = tiny('swin', out_norm=False).eval()
+    assert raw_model.out_norms is None
+    raw_model.load_state_dict(model.state_dict(), strict=False)
     x = rgbx(64, 96)
     with torch.no_grad():
-        normed = model(x)
-        model.out_norm = False
-        raw = model(x)
-    for a, b in zip(normed, raw):
-        torch.testing.assert_close(
-            a, F.layer_norm(b.permute(0, 2, 3, 1), b.shape[1:2]).permute(0, 3, 1, 2))
+        normed, raw = model(x), raw_model(x)
+    for i, (a, b) in enumerate(zip(normed, raw)):
+        w, bias = model.out_norms[str(i)].weight, model.out_norms[str(i)].bias
+        expected = F.layer_norm(b.permute(0, 2, 3, 1), b.shape[1:2], w, bias, 1e-5)
+        torch.testing.assert_close(a, expected.permute(0, 3, 1, 2))
 
 
 def _changed_positions(f, tokens, hw, pos):
@@ -331,15 +346,30 @@ def test_pretrained_round_trip(tmp_path, flavour, fmt):
     path = tmp_path / 'foundation.pth'
     torch.save({'model': sd}, path)
 
-    model = tiny(flavour, pretrained=str(path))
+    # Swin: timm's windows, as the reference (the weights are the point here)
+    kwargs = dict(window_mode='timm') if flavour == 'swin' else {}
+    model = tiny(flavour, pretrained=str(path), ir_patch_embed_init='copy_rgb', **kwargs)
     model.init_weights()
     base = model.swin if flavour == 'swin' else model.vit
     ref_sd = ref.state_dict()
     for k, v in base.state_dict().items():
         torch.testing.assert_close(v, ref_sd[k], rtol=0, atol=0, msg=k)
-    # the IR patch embedding starts as a copy of the pretrained RGB one
+    # ir_patch_embed_init='copy_rgb': a copy of the pretrained RGB patch embedding
     for k, v in model.patch_embed_ir.state_dict().items():
         assert torch.equal(v, ref_sd['patch_embed.' + k]), k
+    # the default (official): PyTorch's default initialisation, not the RGB weights
+    official = tiny(flavour, pretrained=str(path), **kwargs)
+    official.init_weights()
+    conv = official.patch_embed_ir.proj
+    bound = 1 / (conv.weight[0].numel() ** 0.5)   # Kaiming-uniform(a=sqrt(5)) bound
+    assert conv.weight.abs().max() <= bound and conv.weight.std() > bound / 3
+    assert not torch.equal(conv.weight, ref_sd['patch_embed.proj.weight'])
+    if flavour == 'swin':
+        assert torch.equal(official.patch_embed_ir.norm.weight, torch.ones(16))
+        # a timm / Microsoft file has no output norms: they stay at 1, 0
+        assert all(torch.equal(n.weight, torch.ones_like(n.weight)) and
+                   torch.equal(n.bias, torch.zeros_like(n.bias))
+                   for n in official.out_norms.values())
     assert all(not p.requires_grad for p in base.parameters())
     assert all(p.requires_grad for p in model.patch_embed_ir.parameters())
     # every frozen tensor is covered: strict loading through the key map succeeds
@@ -351,8 +381,6 @@ def test_pretrained_round_trip(tmp_path, flavour, fmt):
     # and with zeroed adapters the backbone computes the pretrained model's features
     zero_adapters_(model)
     model.eval()
-    if flavour == 'swin':
-        model.out_norm = False
     x = rgbx(64, 96)
     ref.eval()
     with torch.no_grad():
@@ -360,29 +388,39 @@ def test_pretrained_round_trip(tmp_path, flavour, fmt):
         expected = ref.forward_intermediates(x[:, :3], indices=[0, 1, 2, 3], norm=False,
                                              intermediates_only=True)
     i = 2 if flavour != 'swin' else 3  # a map at the native grid
+    if flavour == 'swin':   # output norms at (1, 0)
+        expected = [F.layer_norm(e.permute(0, 2, 3, 1), e.shape[1:2]).permute(0, 3, 1, 2)
+                    for e in expected]
     torch.testing.assert_close(ours[i], expected[i], rtol=1e-4, atol=1e-5)
 
 
-def test_patch14_checkpoint_is_resampled_to_patch16(tmp_path):
+def test_patch14_eva02_checkpoint_is_refused_with_the_converter_named(tmp_path):
     cfg = dict(TINY_TIMM['eva02'])
     ref = timm.create_model(cfg.pop('model_name'), pretrained=False,
                             **dict(cfg, patch_size=14, img_size=56))  # grid 4x4
     path = tmp_path / 'eva02_p14.pth'
     torch.save(ref.state_dict(), path)
     model = tiny('eva02', pretrained=str(path))  # patch 16, img 64: grid 4x4
-    model.init_weights()
-    assert model.vit.patch_embed.proj.weight.shape[-2:] == (16, 16)
-    torch.testing.assert_close(model.vit.pos_embed, ref.pos_embed)
-    assert not torch.equal(model.vit.patch_embed.proj.weight[..., :14, :14],
-                           ref.patch_embed.proj.weight)
-
-
-@pytest.mark.parametrize('cls', [IVTuningViT, IVTuningSwin])
-def test_missing_pretrained_file_is_an_error(cls, tmp_path):
-    flavour = 'swin' if cls is IVTuningSwin else 'vit'
-    model = tiny(flavour, pretrained=str(tmp_path / 'missing.pth'))
-    with pytest.raises(FileNotFoundError, match='missing.pth'):
+    with pytest.raises(ValueError, match=r'\(14, 14\) patches.*eva2mmrgbir\.py'):
         model.init_weights()
+
+
+@pytest.mark.parametrize('flavour', ['vit', 'eva02', 'swin'])
+def test_random_frozen_backbone_is_refused_at_build_time(flavour, tmp_path):
+    from mmrgbir.models.utils.frozen_weights import RandomFrozenWeightsError
+    converter = 'swin2mmrgbir.py' if flavour == 'swin' else \
+        'eva2mmrgbir.py' if flavour == 'eva02' else 'timm-format'
+    with pytest.raises(RandomFrozenWeightsError,
+                       match=rf'pretrained=None(.|\n)*{converter}'):
+        tiny(flavour, allow_random_frozen=False)
+    missing = str(tmp_path / 'missing.pth')
+    with pytest.raises(RandomFrozenWeightsError, match='missing.pth.*does not exist'):
+        tiny(flavour, pretrained=missing)
+    with pytest.raises(ValueError, match='allow_random_frozen must be'):
+        tiny(flavour, allow_random_frozen='yes')
+    assert tiny(flavour, allow_random_frozen='checkpoint').allow_random_frozen == \
+        'checkpoint'
+    assert tiny(flavour).allow_random_frozen is True
 
 
 # ------------------------------------------------------------------- inputs
@@ -415,10 +453,11 @@ def test_one_channel_x_is_repeated():
 
 def test_registered_and_buildable():
     from mmrgbir.registry import MODELS
-    cfg = dict(type='IVTuningViT', **TINY_TIMM['vit'], out_indices=(0, 1, 2, 3))
+    cfg = dict(type='IVTuningViT', **TINY_TIMM['vit'], out_indices=(0, 1, 2, 3),
+               allow_random_frozen=True)
     assert isinstance(MODELS.build(cfg), IVTuningViT)
-    assert isinstance(MODELS.build(dict(type='IVTuningSwin', **TINY_TIMM['swin'])),
-                      IVTuningSwin)
+    assert isinstance(MODELS.build(dict(type='IVTuningSwin', **TINY_TIMM['swin'],
+                                        allow_random_frozen=True)), IVTuningSwin)
 
 
 def test_gradient_checkpointing_gives_the_same_outputs_and_gradients():

@@ -28,7 +28,7 @@ TINY = dict(img_size=64, embed_dim=64, depth=4, num_heads=2, window_size=3,
 
 def tiny(**kwargs) -> UniRGBIRViT:
     torch.manual_seed(0)
-    cfg = dict(TINY)
+    cfg = dict(TINY, allow_random_frozen=True)   # random frozen ViT on purpose
     cfg.update(kwargs)
     return UniRGBIRViT(**cfg)
 
@@ -48,7 +48,8 @@ def frozen_vit_forward_features(model: UniRGBIRViT, rgb: torch.Tensor):
 # 1. Published parameter counts
 # ---------------------------------------------------------------------------------------
 def test_full_size_parameter_counts():
-    model = UniRGBIRViT()   # the published configuration (ViT-B/16, 1024, x_channels=1)
+    # the published configuration (ViT-B/16, 1024, x_channels=1)
+    model = UniRGBIRViT(allow_random_frozen=True)
     counts = model.parameter_counts()
     trainable, total = count_parameters(model)
     frozen = total - trainable
@@ -445,7 +446,7 @@ def test_built_from_mmseg_registry_with_mla_neck(seg_scope):
     from mmseg.registry import MODELS as SEG_MODELS
     from mmseg.utils import register_all_modules
     register_all_modules(init_default_scope=False)  # scope: seg_scope fixture
-    cfg = dict(type='UniRGBIRViT', **TINY)
+    cfg = dict(type='UniRGBIRViT', allow_random_frozen=True, **TINY)
     seg = SEG_MODELS.build(dict(cfg, out_mode='seg')).eval()
     det = SEG_MODELS.build(dict(cfg, out_mode='det')).eval()
     assert isinstance(seg, UniRGBIRViT)
@@ -459,3 +460,171 @@ def test_built_from_mmseg_registry_with_mla_neck(seg_scope):
     assert [tuple(f.shape) for f in feats] == [(2, 64, 4, 6)] * 4
     assert [tuple(f.shape) for f in mla] == [(2, 16, 4, 6)] * 4
     assert tuple(final.shape) == (2, 64, 4, 6)
+
+
+# ---------------------------------------------------------------------------------------
+# 7. Official-run recipe pieces: frozen weights required, rel-pos tables from zero,
+#    SyncBN feature pool, MFNet loss normalisation, FLIR test settings
+# ---------------------------------------------------------------------------------------
+def test_build_refuses_a_random_frozen_vit(tmp_path):
+    from mmrgbir.models.utils.frozen_weights import RandomFrozenWeightsError
+    cfg = dict(TINY)
+    with pytest.raises(RandomFrozenWeightsError,
+                       match=r'UniRGBIRViT: the frozen backbone has no weights.*'
+                             r'vitdet2mmrgbir.py model_final_df306f.pkl'):
+        UniRGBIRViT(**cfg)
+    with pytest.raises(RandomFrozenWeightsError, match=r"vit.pth' does not exist.*"
+                                                       r'vitdet2mmrgbir.py'):
+        UniRGBIRViT(pretrained=str(tmp_path / 'vit.pth'), **cfg)
+    assert UniRGBIRViT(allow_random_frozen='checkpoint', **cfg).allow_random_frozen == \
+        'checkpoint'
+
+
+def _converted_vit_file(tmp_path, with_rel_pos: bool):
+    """A 'mmrgbir'-format file: the tensors of a random tiny ViT with distinct values."""
+    src = tiny(pretrain_img_size=32).vit
+    torch.manual_seed(11)
+    with torch.no_grad():
+        for p in src.parameters():
+            p.normal_(std=0.1)
+    state = {k: v.clone() for k, v in src.state_dict().items()
+             if with_rel_pos or 'rel_pos' not in k}
+    path = tmp_path / f'vit_{with_rel_pos}.pth'
+    torch.save({'state_dict': state, 'meta': {}}, path)
+    return path, state
+
+
+def test_rel_pos_tables_absent_from_the_file_start_at_zero(tmp_path):
+    path, state = _converted_vit_file(tmp_path, with_rel_pos=False)
+    model = tiny(pretrained=str(path), pretrained_format='mmrgbir')
+    with torch.no_grad():   # whatever the tables held before, e.g. a re-run init
+        for blk in model.vit.blocks:
+            blk.attn.rel_pos_h.fill_(0.25)
+            blk.attn.rel_pos_w.fill_(-0.5)
+    model.init_weights()
+    own = model.vit.state_dict()
+    assert all(torch.equal(own[k], v) for k, v in state.items())
+    for blk in model.vit.blocks:
+        assert torch.count_nonzero(blk.attn.rel_pos_h) == 0
+        assert torch.count_nonzero(blk.attn.rel_pos_w) == 0
+        assert blk.attn.rel_pos_h.requires_grad and blk.attn.rel_pos_w.requires_grad
+        assert not blk.attn.qkv.weight.requires_grad
+    # tables in the file are loaded, not zeroed
+    path2, state2 = _converted_vit_file(tmp_path, with_rel_pos=True)
+    model2 = tiny(pretrained=str(path2), pretrained_format='mmrgbir')
+    model2.init_weights()
+    assert torch.equal(model2.vit.blocks[1].attn.rel_pos_w,
+                       state2['blocks.1.attn.rel_pos_w'])
+    assert torch.count_nonzero(model2.vit.blocks[1].attn.rel_pos_w) > 0
+
+
+def test_pool_norm_cfg_syncbn_same_keys_and_outputs():
+    from mmengine.model import revert_sync_batchnorm
+    bn = tiny(out_mode='seg')
+    sync = tiny(out_mode='seg', pool_norm_cfg=dict(type='SyncBN'))
+    norms = [m for m in sync.feature_pool.modules()
+             if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    assert len(norms) == 9 and all(isinstance(m, nn.SyncBatchNorm) for m in norms)
+    assert not any(isinstance(m, nn.SyncBatchNorm) for m in bn.modules())
+    assert list(bn.state_dict()) == list(sync.state_dict())   # official SyncBN keys load
+    with torch.no_grad():   # non-trivial statistics and an active injection
+        for m in bn.feature_pool.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 1.5)
+        for inj in bn.injectors:
+            inj.gamma.fill_(0.3)
+    sync.load_state_dict(bn.state_dict())
+    x = torch.randn(1, 4, 64, 64)
+    with torch.no_grad():
+        # eval: running statistics on either; SyncBN reverted to BN as the Runner does
+        for a, b in zip(bn.eval()(x), revert_sync_batchnorm(sync).eval()(x)):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_vit_norm_eps_option():
+    assert tiny().vit.blocks[0].norm1.eps == 1e-6
+    model = tiny(vit_norm_eps=1e-5)
+    assert {m.eps for m in model.vit.modules() if isinstance(m, nn.LayerNorm)} == {1e-5}
+
+
+def test_mfnet_loss_normalised_by_pixel_count_as_official():
+    import math
+    from mmrgbir.models.losses.class_weighted_ce import ClassWeightedCrossEntropyLoss
+    # 2 classes, weights 1 and 3; four pixels: zero logits (CE = ln 2) labelled 0, 1, 1
+    # and one ignored pixel; a fifth pixel with logits (2, 0) labelled 0:
+    # CE = ln(1 + e^-2)
+    logits = torch.zeros(1, 2, 1, 5)
+    logits[0, 0, 0, 4] = 2.0
+    label = torch.tensor([[[0, 1, 1, 255, 0]]])
+    ln2, ce5 = math.log(2.0), math.log(1 + math.exp(-2.0))
+    weighted_sum = 1 * ln2 + 3 * ln2 + 3 * ln2 + 1 * ce5
+    expected = {'pixels': weighted_sum / 5,            # official: every pixel counts
+                'valid_pixels': weighted_sum / 4,
+                'weights': weighted_sum / (1 + 3 + 3 + 1)}
+    for mode, value in expected.items():
+        loss = ClassWeightedCrossEntropyLoss(class_weight=[1.0, 3.0], avg_mode=mode,
+                                             loss_weight=0.4)(logits, label)
+        assert loss.item() == pytest.approx(0.4 * value, rel=1e-6), mode
+    with pytest.raises(ValueError, match='avg_mode must be one of'):
+        ClassWeightedCrossEntropyLoss(avg_mode='mean')
+
+
+def test_published_recipe_settings_in_the_configs():
+    import os.path as osp
+    from mmengine.config import Config
+    root = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
+                    'configs', 'unirgbir')
+    flir = Config.fromfile(osp.join(
+        root, 'unirgbir-vit-b16_simple-fpn_cascade-rcnn_8xb1-lsj-100e_flir-aligned-1024.py'))
+    test_cfg = flir.model.test_cfg
+    assert (test_cfg.rpn.nms_pre, test_cfg.rpn.max_per_img,
+            test_cfg.rpn.nms.iou_threshold) == (2000, 2000, 0.8)
+    assert (test_cfg.rcnn.max_per_img, test_cfg.rcnn.score_thr,
+            test_cfg.rcnn.nms.iou_threshold) == (2000, 0.05, 0.5)
+    assert flir.model.backbone.vit_norm_eps == 1e-5
+    mfnet = Config.fromfile(
+        osp.join(root, 'unirgbir-vit-b16_setr-mla_2xb2-80k_mfnet-768x768.py'))
+    assert mfnet.model.decode_head.loss_decode.avg_mode == 'pixels'
+    assert {h.loss_decode.avg_mode for h in mfnet.model.auxiliary_head} == {'pixels'}
+    vt = Config.fromfile(
+        osp.join(root, 'unirgbir-vit-b16_setr-mla_8xb8-20k_vt5000-416x416.py'))
+    for cfg in (flir, mfnet, vt):   # multi-GPU recipes: SyncBN pool, converted ViTDet file
+        bb = cfg.model.backbone
+        assert bb.pool_norm_cfg == dict(type='SyncBN')
+        assert (bb.pretrained, bb.pretrained_format) == (
+            'checkpoints/vitdet_vit-b16_coco_norelpos.pth', 'mmrgbir')
+        assert not bb.get('allow_random_frozen', False)
+    for name in ('msrs-person_unirgbir-tiny_setr-mla_4iter.py',
+                 'msrs-person-sod_unirgbir-tiny_setr-mla_4iter.py',
+                 'llvip_unirgbir-tiny_simple-fpn_cascade-rcnn_4iter.py'):
+        bb = Config.fromfile(osp.join(root, 'tiny', name)).model.backbone
+        assert (bb.pool_norm_cfg, bb.pretrained, bb.allow_random_frozen) == (
+            dict(type='BN'), None, True)
+
+
+def test_coco_metric_map50_reads_more_than_100_detections_per_image(tmp_path):
+    """Why the FLIR config keeps 2,000 detections: CocoMetric's mAP_50 (FLIR's headline
+    number) counts up to proposal_nums[2] = 1,000 detections per image and class; its
+    mAP counts 100."""
+    import json
+    pytest.importorskip('mmdet')
+    from mmdet.evaluation import CocoMetric
+    ann = dict(images=[dict(id=1, width=200, height=200, file_name='a.png')],
+               categories=[dict(id=1, name='person')],
+               annotations=[dict(id=1, image_id=1, category_id=1, bbox=[10, 10, 20, 20],
+                                 area=400, iscrowd=0)])
+    path = tmp_path / 'ann.json'
+    path.write_text(json.dumps(ann))
+    metric = CocoMetric(ann_file=str(path), metric='bbox')
+    metric.dataset_meta = dict(classes=('person', ))
+    # 150 confident false positives, the true box ranked 151st
+    boxes = [[100 + i % 10 * 9, 100 + i // 10 * 6, 105 + i % 10 * 9, 104 + i // 10 * 6]
+             for i in range(150)] + [[10, 10, 30, 30]]
+    scores = torch.linspace(0.99, 0.5, 150).tolist() + [0.4]
+    pred = dict(bboxes=torch.tensor(boxes, dtype=torch.float32),
+                scores=torch.tensor(scores), labels=torch.zeros(151, dtype=torch.long))
+    metric.process({}, [dict(img_id=1, ori_shape=(200, 200), pred_instances=pred)])
+    res = metric.compute_metrics(metric.results)
+    assert res['bbox_mAP'] == 0.0            # the true box is past the 100th detection
+    assert res['bbox_mAP_50'] > 0.0          # ... but within the 1,000 mAP_50 reads

@@ -128,3 +128,31 @@ def test_recipe_optimizers_and_shared_checkpointing():
             assert True in flags, (method, variant)
             x = torch.randn(1, 3 + METHODS[method].x_channels, 64, 64)
             sum(o.mean() for o in model(x)).backward()
+
+
+def test_amp_runs_the_forward_passes_in_reduced_precision(monkeypatch, capsys):
+    """--amp: autocast around the train step and inference (bfloat16 on the CPU,
+    float16 with a gradient scaler on CUDA), recorded in the settings and rows."""
+    import mmrgbir.apis.benchmark as bench
+    seen = []
+    build = bench.build_case_model
+
+    def build_and_watch(*args, **kwargs):
+        model = build(*args, **kwargs)
+        linear = next(m for m in model.modules() if isinstance(m, torch.nn.Linear))
+        linear.register_forward_hook(lambda mod, inp, out: seen.append(out.dtype))
+        return model
+
+    monkeypatch.setattr(bench, 'build_case_model', build_and_watch)
+    row = measure_case('ivtuning-eva02l', 'adapter', tiny=True, iters=1, warmup=0,
+                       amp=True)
+    assert row['amp'] == 'bfloat16' and row['train_ms'] > 0
+    assert seen and set(seen) == {torch.bfloat16}
+    seen.clear()
+    row = measure_case('ivtuning-eva02l', 'adapter', tiny=True, iters=1, warmup=0)
+    assert row['amp'] is False and set(seen) == {torch.float32}
+    # the command line
+    main = runpy.run_path(SCRIPT, run_name='benchmark')['main']
+    assert main(['--tiny', '--iters', '1', '--warmup', '0', '--methods', 'dplnet',
+                 '--no-isolate', '--no-baseline', '--amp']) == 0
+    assert 'autocast bfloat16' in capsys.readouterr().out

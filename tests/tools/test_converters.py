@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
+from converter_testing import check_converter_contract, cli, corrupt_file
 from rgbx_testing import (DATASET_CFGS, dataset_from_config, load_tool, shared_data,
                           write_image)
 
@@ -463,6 +464,102 @@ def test_yolo_errors_name_file_and_line(tmp_path):
         np.testing.assert_allclose(json.load(f)['annotations'][0]['bbox'], [8, 4, 4, 2])
 
 
+# --------------------------------------- every converter: atomic output, --nproc
+
+
+def test_mfnet_atomic_and_nproc(tmp_path):
+    mfnet = load_tool('tools/dataset_converters/mfnet.py')
+    src = tmp_path / 'src'
+    rng = np.random.default_rng(1)
+    names = ['00001D', '00002N', '00003D', '00004N', '00005D']
+    for name in names:
+        write_image(src / 'images' / f'{name}.png', rng.integers(0, 256, (6, 8, 4), np.uint8))
+        write_image(src / 'labels' / f'{name}.png', rng.integers(0, 9, (6, 8), np.uint8))
+    for split, ids in (('train', names[:3]), ('val', names[3:4]), ('test', names[4:])):
+        (src / f'{split}.txt').write_text('\n'.join(ids) + '\n')
+    broken, fixed = corrupt_file(src / 'images' / '00003D.png')  # the middle image
+    ref = check_converter_contract(cli(mfnet.main, src, '{out}'), tmp_path / 'out', broken,
+                                   fixed, OSError, r'cannot decode MFNet image .*00003D\.png',
+                                   tamper='rgb/00001D.png')
+    assert len(ref) == 3 * 5 + 4  # rgb, thermal, label per image; 4 lists
+
+
+def _voc_tree(root, stems, vis='Vis', ir='Ir', ann='Annotation'):
+    """Images and a VOC XML per stem, each with distinct boxes."""
+    for i, stem in enumerate(stems):
+        _jpg(root / vis / f'{stem}.png', value=i)
+        _jpg(root / ir / f'{stem}.png', value=100 + i)
+        write_voc(root / ann / f'{osp.basename(stem)}.xml', f'{stem}.png', 32, 24,
+                  [('people', 1, 1, 10 + i, 20), ('lamp', 2, 2, 6, 6 + i)])
+
+
+def test_m3fd_atomic_and_nproc(tmp_path):
+    m3fd = load_tool('tools/dataset_converters/m3fd.py')
+    root = tmp_path / 'M3FD_Detection'
+    _voc_tree(root, [f'{i:05d}' for i in range(8)])
+    broken, fixed = corrupt_file(root / 'Annotation' / '00004.xml', b'<annotation><size>')
+    ref = check_converter_contract(cli(m3fd.main, root, '--out-dir', '{out}'),
+                                   tmp_path / 'out', broken, fixed, ValueError,
+                                   r'00004\.xml: not a valid XML', tamper='m3fd_train.json')
+    assert sorted(ref) == ['m3fd_test.json', 'm3fd_train.json']
+
+
+def test_llvip_atomic_and_nproc(tmp_path):
+    llvip = load_tool('tools/dataset_converters/llvip.py')
+    root = tmp_path / 'LLVIP'
+    # train 010001..010003, test 190001..190003; the test split is converted second
+    stems = [f'train/01000{i}' for i in (1, 2, 3)] + [f'test/19000{i}' for i in (1, 2, 3)]
+    _voc_tree(root, stems, vis='visible', ir='infrared', ann='Annotations')
+    broken, fixed = corrupt_file(root / 'Annotations' / '190002.xml', b'<annotation><size>')
+    check_converter_contract(cli(llvip.main, root, '--out-dir', '{out}'), tmp_path / 'out',
+                             broken, fixed, ValueError, r'190002\.xml: not a valid XML',
+                             tamper='llvip_train.json')
+
+
+def test_flir_aligned_atomic_and_nproc(tmp_path):
+    flir = load_tool('tools/dataset_converters/flir_aligned.py')
+    root = tmp_path / 'align'
+    pairs = [f'FLIR_0000{i}' for i in range(1, 7)]
+    for i, pair in enumerate(pairs):
+        _jpg(root / 'JPEGImages' / f'{pair}_RGB.jpg')
+        _jpg(root / 'JPEGImages' / f'{pair}_PreviewData.jpeg', value=99)
+        write_voc(root / 'Annotations' / f'{pair}_PreviewData.xml',
+                  f'{pair}_PreviewData.jpeg', 32, 24, [('car', 1, 2, 11 + i, 20)])
+    (root / 'align_train.txt').write_text('\n'.join(pairs[:3]) + '\n')
+    (root / 'align_validation.txt').write_text('\n'.join(pairs[3:]) + '\n')
+    # a bad XML in the second list: the train json, complete by then, must not remain
+    broken, fixed = corrupt_file(root / 'Annotations' / 'FLIR_00005_PreviewData.xml',
+                                 b'<annotation><size>')
+    check_converter_contract(cli(flir.main, root, '--out-dir', '{out}'), tmp_path / 'out',
+                             broken, fixed, ValueError, r'FLIR_00005_PreviewData\.xml',
+                             tamper='flir_aligned_test.json')
+
+
+def test_kaist_atomic_and_nproc(tmp_path):
+    kaist = load_tool('tools/dataset_converters/kaist.py')
+    root = _kaist_tree(tmp_path)
+    broken, fixed = corrupt_file(root / 'paired' / 'set06' / 'V001' / 'visible' / 'I00019.txt',
+                                 (BBGT + 'person 1 2 3\n').encode())
+    check_converter_contract(
+        cli(kaist.main, root / 'images', root / 'paired', '--list', root / 'train.txt',
+            '--ann-layout', 'paired', '--out', '{out}'),
+        tmp_path / 'out', broken, fixed, ValueError, r'I00019\.txt:2')
+
+
+def test_yolo_atomic_and_nproc(tmp_path):
+    yolo = load_tool('tools/dataset_converters/yolo_to_coco.py')
+    for i in range(5):
+        write_image(tmp_path / 'img' / f'{i}.png', np.zeros((10 + i, 20, 3), np.uint8))
+        write_image(tmp_path / 'x' / f'{i}.png', np.zeros((10 + i, 20), np.uint8))
+        os.makedirs(tmp_path / 'lbl', exist_ok=True)
+        (tmp_path / 'lbl' / f'{i}.txt').write_text(f'{i % 2} 0.5 0.5 0.{i + 1} 0.2\n')
+    broken, fixed = corrupt_file(tmp_path / 'lbl' / '2.txt', b'0 0.5 0.5\n')
+    check_converter_contract(
+        cli(yolo.main, tmp_path / 'img', tmp_path / 'lbl', '--classes', 'a,b', '--x-images',
+            tmp_path / 'x', '--out', '{out}'),
+        tmp_path / 'out', broken, fixed, ValueError, r'2\.txt:1: expected 5 values')
+
+
 # ------------------------------------------------------------- modality stats
 
 
@@ -486,6 +583,9 @@ def test_modality_stats_folders_and_config(seg_scope, tmp_path):
     np.testing.assert_allclose(stats['x_mean'], [x_all.mean()], atol=1e-3)
     np.testing.assert_allclose(stats['x_std'], [x_all.std()], atol=1e-3)
     assert stats['images'] == 2 and stats['x_dtype'] == ['uint16']
+    # the images are measured on 2 processes and combined in the same order: equal
+    assert stats_tool.main(['--rgb-dir', str(tmp_path / 'rgb'), '--x-dir',
+                            str(tmp_path / 'x'), '--nproc', '2']) == stats
     valid = x_all[x_all > 0].astype(np.float64)
     nz = stats_tool.main(['--rgb-dir', str(tmp_path / 'rgb'), '--x-dir', str(tmp_path / 'x'),
                           '--x-ignore-zero', '--out', str(tmp_path / 'stats.json')])
@@ -495,9 +595,11 @@ def test_modality_stats_folders_and_config(seg_scope, tmp_path):
     # from a config: the loader of its training pipeline, on its training split
     root = tmp_path / 'pst'
     for split in ('train', 'test'):
-        for folder in ('rgb', 'thermal', 'labels'):
+        for folder in ('rgb', 'thermal'):
             shutil.copytree(tmp_path / ('x' if folder == 'thermal' else 'rgb'),
                             root / split / folder)
+        for i, (h, w) in enumerate(((12, 16), (20, 10))):  # single-channel label maps
+            write_image(root / split / 'labels' / f'{i}.png', np.zeros((h, w), np.uint8))
     cfg = tmp_path / 'pst_cfg.py'
     cfg.write_text(f"_base_ = ['{DATASET_CFGS}/pst900.py']\n"
                    f"train_dataloader = dict(dataset=dict(data_root='{root}'))\n"
@@ -505,5 +607,6 @@ def test_modality_stats_folders_and_config(seg_scope, tmp_path):
     # the pst900 loader keeps 1 X channel; 16-bit X arrives as float32, exactly
     from_cfg = stats_tool.main([str(cfg)])
     assert from_cfg['images'] == 2
+    assert stats_tool.main([str(cfg), '--nproc', '2']) == from_cfg
     np.testing.assert_allclose(from_cfg['x_mean'], stats['x_mean'], atol=1e-3)
     np.testing.assert_allclose(from_cfg['mean'], stats['mean'], atol=1e-3)

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from converter_testing import check_converter_contract, cli
 from rgbx_testing import load_tool
 
 import mmrgbir  # noqa: F401  (registers the datasets and transforms)
@@ -227,6 +228,20 @@ def test_raw_depth(tool, official, truth, tmp_path):
         np.testing.assert_array_equal(depth, expected_mm(truth['rawDepths'][..., k]))
         assert (depth[5:9, 10:30] == 0).all() and depth[40, 3] == 0  # holes, NaN -> 0
     assert counts['depth_missing_pct'] == round(100.0 * 81 / (H * W), 2)
+
+
+def test_atomic_and_nproc_with_hha(tool, official, truth, tmp_path):
+    bad = dict(truth, labels=truth['labels'].copy())
+    bad['labels'][5, 7, 2] = len(MAP_CLASS) + 1  # frame 3 of 4: an id mapClass lacks
+    ref = check_converter_contract(
+        cli(tool.main, official['labeled'], official['splits'], '{out}', '--class-mapping',
+            official['mapping'], '--hha'),
+        tmp_path / 'out', lambda: write_labeled_mat(official['labeled'], bad),
+        lambda: write_labeled_mat(official['labeled'], truth), ValueError,
+        rf'frame 3 has object id {len(MAP_CLASS) + 1}, but .*classMapping40\.mat',
+        tamper='train.txt')
+    assert sorted(k for k in ref if k.startswith('HHA')) == \
+        [f'HHA/{k:04d}.jpg' for k in range(1, N + 1)]
 
 
 def test_camera_matrix_is_the_toolbox_one_zero_based(tool):

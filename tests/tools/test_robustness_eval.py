@@ -4,6 +4,7 @@ iterations on synthetic data, and the helpers of mmrgbir.apis.robustness."""
 import json
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -98,6 +99,12 @@ def test_robustness_eval_tool(tiny_model):
     for name in CONDITIONS:
         assert f'| {name} ' in table
     assert 'delta mIoU' in table
+    # progress: a line per condition with an ETA from the second on, then the total
+    n = len(CONDITIONS)
+    assert f"robustness: condition {CONDITIONS[0]!r} (0/{n}, elapsed" in out
+    assert re.search(rf"robustness: condition {CONDITIONS[1]!r} \(1/{n}, elapsed \d+s, ETA "
+                     rf"\d+", out), out[-3000:]
+    assert f'robustness: {n}/{n}, elapsed' in out
     # each condition ran its own Runner.test with the corruption before packing
     expected = dict(clean='LoadAnnotations', rgb_missing='ModalityCorruption',
                     x_missing='ModalityCorruption', x_noise='ModalityCorruption',

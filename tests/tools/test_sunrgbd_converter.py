@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from converter_testing import check_converter_contract, cli, corrupt_file
 from rgbx_testing import dataset_from_config, load_tool, shared_data
 
 import mmrgbir  # noqa: F401,E402  (registers the datasets and transforms)
@@ -322,6 +323,20 @@ def test_refuses_non_empty_output(tmp_path):
     os.remove(out / 'keep.txt')  # an empty folder is fine
     sunrgbd.main(_args(tree, out))
     check_output(str(out), tree['expected'])
+
+
+def test_atomic_and_nproc_with_hha(tmp_path):
+    tree = make_official(tmp_path / 'download')
+    folder, _, depthname = SAMPLES[2][:3]  # the third of four samples fails
+    broken, fixed = corrupt_file(osp.join(tree['root'], *folder.split('/'), 'depth_bfx',
+                                          depthname))
+    ref = check_converter_contract(cli(sunrgbd.main, *_args(tree, '{out}'), '--hha'),
+                                   tmp_path / 'out', broken, fixed, OSError,
+                                   rf'cannot decode depth .*{depthname} \(SUNRGBDMeta\(3\)',
+                                   tamper='Label/000001.png')
+    assert sorted(k for k in ref if k.startswith('HHA')) == \
+        [f'HHA/{n}.jpg' for n in tree['expected']]
+    check_output(str(tmp_path / 'out' / 'ref'), tree['expected'])
 
 
 def _remove(rel):

@@ -175,13 +175,99 @@ def test_test_tool_show_dir(tmp_path, monkeypatch, task, config, panels):
     spec.loader.exec_module(tool)
     work = str(tmp_path / 'work')
     monkeypatch.chdir(REPO)
+    maps = ['--save-maps', 'maps'] if task == 'sod' else []  # one test set: maps/<name>
     monkeypatch.setattr(sys, 'argv', ['test.py', config, ckpt, '--work-dir', work,
-                                      '--show-dir', 'show', '--cfg-options', *opts])
+                                      '--show-dir', 'show', *maps, '--cfg-options', *opts])
     tool.main()
     show = osp.join(work, 'show')
     assert sorted(os.listdir(show)) == ['0000.png', '0001.png']
+    if maps:
+        assert sorted(os.listdir(osp.join(work, 'maps'))) == ['0000.png', '0001.png']
+        saved = cv2.imread(osp.join(work, 'maps', '0000.png'), cv2.IMREAD_UNCHANGED)
+        assert saved.dtype == np.uint8 and saved.shape == (h, w)
     pic = cv2.imread(osp.join(show, '0000.png'))
     assert pic.shape == (h + TITLE, panels * w + (panels - 1) * GAP, 3)
     if task == 'det':  # the ground-truth box on both modalities
         for x0 in (0, w + GAP):
             assert tuple(pic[TITLE + 10, x0 + 30][::-1]) == (0, 255, 0)
+
+
+# ------------------------------------------- output names: no collision ever
+def test_visualizer_keeps_the_path_relative_to_the_image_root(tmp_path):
+    """KAIST-style repeated base names: set00/V000/I00000 and set01/V000/I00000 give
+    two files, each with its own picture; without an image root a second image with
+    the same base name is an error, never an overwrite."""
+    from mmrgbir.visualization.rgbx_visualizer import RGBXLocalVisualizer
+    root = tmp_path / 'images'
+    samples, drawn = {}, {}
+    for seq, (h, w, seed) in {'set00': (40, 56, 0), 'set01': (32, 48, 1)}.items():
+        rgb, x, label = pattern_pair(h, w, x_dtype=np.uint16, seed=seed)
+        folder = root / seq / 'V000'
+        write_pair(str(folder), 'I00000', rgb, x, rgb_dir='visible', x_dir='lwir')
+        s = seg_sample(label, str(folder / 'lwir' / 'I00000.png'), pred=label)
+        s.set_metainfo(dict(img_path=str(folder / 'visible' / 'I00000.png')))
+        samples[seq] = (rgb, s)
+    vis = RGBXLocalVisualizer(name='test_rgbx_vis_roots', out_dir=str(tmp_path / 'show'),
+                              task='seg', img_root=str(root))
+    vis.dataset_meta = META
+    for seq, (rgb, s) in samples.items():
+        drawn[seq] = vis.add_datasample('n', rgb, s)
+    for seq in samples:
+        saved = cv2.imread(str(tmp_path / 'show' / seq / 'V000' / 'visible' / 'I00000.png'))
+        np.testing.assert_array_equal(saved[..., ::-1], drawn[seq])
+    assert drawn['set00'].shape != drawn['set01'].shape
+    # no image root: base names, and the second I00000 is refused
+    flat = RGBXLocalVisualizer(name='test_rgbx_vis_flat', out_dir=str(tmp_path / 'flat'),
+                               task='seg')
+    flat.dataset_meta = META
+    flat.add_datasample('n', *samples['set00'])
+    flat.add_datasample('n', *samples['set00'])  # the same image again: fine
+    with pytest.raises(ValueError, match='two images'):
+        flat.add_datasample('n', *samples['set01'])
+    kept = cv2.imread(str(tmp_path / 'flat' / 'I00000.png'))
+    np.testing.assert_array_equal(kept[..., ::-1], drawn['set00'])
+    # several test sets: the roots come from the dataset_meta of a NamedConcatDataset
+    sets = RGBXLocalVisualizer(name='test_rgbx_vis_sets', out_dir=str(tmp_path / 'sets'),
+                               task='seg')
+    sets.dataset_meta = dict(META, img_roots={'A': str(root / 'set00'),
+                                              'B': str(root / 'set01')})
+    for rgb, s in samples.values():
+        sets.add_datasample('n', rgb, s)
+    assert (tmp_path / 'sets' / 'A' / 'V000' / 'visible' / 'I00000.png').is_file()
+    assert (tmp_path / 'sets' / 'B' / 'V000' / 'visible' / 'I00000.png').is_file()
+
+
+def test_test_tool_show_dir_repeated_base_names(tmp_path, monkeypatch):
+    """tools/test.py --show-dir on a split listing set00/V000/I00000 and
+    set01/V000/I00000: two pictures under show/, each of its own image."""
+    from mmrgbir.apis.inference import init_model
+    root = str(tmp_path / 'data')
+    sizes = {'set00': (48, 64), 'set01': (40, 56)}
+    for i, (seq, (h, w)) in enumerate(sizes.items()):
+        rgb, x, label = pattern_pair(h, w, seed=i)
+        # RGBXSegDataset: split names relative to the rgb/, thermal/, labels/ folders
+        for sub, img in (('rgb', rgb[..., ::-1]), ('thermal', x), ('labels', label)):
+            os.makedirs(osp.join(root, sub, seq, 'V000'))
+            assert cv2.imwrite(osp.join(root, sub, seq, 'V000', 'I00000.png'), img)
+    with open(osp.join(root, 'val.txt'), 'w') as f:
+        f.write('set00/V000/I00000\nset01/V000/I00000\n')
+    opts = [f'test_dataloader.dataset.data_root={root}', 'test_dataloader.num_workers=0',
+            'test_dataloader.persistent_workers=False']
+    model = init_model(osp.join(REPO, DEMO), cfg_options=dict(o.split('=', 1) for o in opts))
+    ckpt = str(tmp_path / 'random.pth')
+    torch.save(dict(state_dict=model.state_dict(),
+                    meta=dict(dataset_meta=model.dataset_meta)), ckpt)
+    spec = importlib.util.spec_from_file_location('rgbx_test_tool_kaist',
+                                                  osp.join(REPO, 'tools', 'test.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    work = str(tmp_path / 'work')
+    monkeypatch.chdir(REPO)
+    monkeypatch.setattr(sys, 'argv', ['test.py', DEMO, ckpt, '--work-dir', work,
+                                      '--show-dir', 'show', '--cfg-options', *opts])
+    tool.main()
+    show = osp.join(work, 'show')
+    assert sorted(os.listdir(show)) == ['set00', 'set01']
+    for seq, (h, w) in sizes.items():  # RGB+pred | X+pred | GT at each image's size
+        pic = cv2.imread(osp.join(show, seq, 'V000', 'I00000.png'))
+        assert pic.shape == (h + TITLE, 3 * w + 2 * GAP, 3), seq

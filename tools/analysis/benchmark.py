@@ -3,6 +3,7 @@
 methods and of two-stream full fine-tuning on the same foundation model.
 
     python tools/analysis/benchmark.py --device cuda               # published sizes
+    python tools/analysis/benchmark.py --device cuda --amp         # mixed precision
     python tools/analysis/benchmark.py --device cpu --tiny --iters 2 --warmup 1
     python tools/analysis/benchmark.py --methods dplnet --input-size 480 640
 
@@ -42,6 +43,9 @@ def parse_args(argv=None):
     parser.add_argument('--with-cp', action='store_true',
                         help='gradient checkpointing of the foundation blocks, in the '
                         'adapters and in the two-stream baseline alike')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision: autocast float16 with a gradient scaler on '
+                        'CUDA (as mmengine\'s AmpOptimWrapper), bfloat16 on the CPU')
     parser.add_argument('--json', default=None, help='also write the raw rows to this file')
     args = parser.parse_args(argv)
     if args.input_size is not None:
@@ -61,7 +65,7 @@ def main(argv=None) -> int:
         batch_size=args.batch_size, iters=args.iters, warmup=args.warmup, tiny=args.tiny,
         isolate=not args.no_isolate, baseline=not args.no_baseline, timeout=args.timeout,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
-        optimizer=args.optimizer, with_cp=args.with_cp)
+        optimizer=args.optimizer, with_cp=args.with_cp, amp=args.amp)
     print(format_markdown(result))
     if args.json:
         with open(args.json, 'w') as f:

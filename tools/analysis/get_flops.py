@@ -10,6 +10,7 @@ in mmseg's and mmdet's get_flops. It covers the network (backbone, neck, heads) 
 tensor mode, not the data preprocessor or the post-processing (resize, NMS).
 """
 import argparse
+import copy
 
 import torch
 import torch.nn as nn
@@ -59,12 +60,15 @@ def get_flops(cfg: Config, shape=(512, 512)) -> dict:
     """``dict(flops, params, flops_str, params_str, input_shape)`` of the config's model."""
     from mmengine.analysis import get_model_complexity_info
 
+    from mmrgbir.apis.frozen_weights import allow_random_frozen_weights
     from mmrgbir.apis.inference import detect_task, init_model
     if len(shape) == 1:
         shape = (shape[0], shape[0])
     if len(shape) != 2:
         raise ValueError(f'--shape takes H W (or one value), got {shape}')
     input_shape = (1, 3 + x_channels_of(cfg), int(shape[0]), int(shape[1]))
+    cfg = copy.deepcopy(cfg)
+    allow_random_frozen_weights(cfg.model)  # FLOPs do not depend on the weights' values
     model = init_model(cfg, device='cpu')
     wrapper = TensorForward(model, detect_task(model), shape).eval()
     with torch.no_grad():

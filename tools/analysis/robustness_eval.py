@@ -8,6 +8,11 @@ Runs the config's test set once per condition (the corruption is inserted into t
 test pipeline before packing, see mmrgbir/apis/robustness.py) and prints a table of
 the metrics per condition. Conditions: the config's ``robustness_conditions`` or the
 defaults of ``mmrgbir.apis.robustness.DEFAULT_CONDITIONS``.
+
+Progress: one line per condition with the elapsed time and an ETA, and the Runner's
+batch log inside each condition. There is no ``--nproc``: each condition is a full
+model evaluation that already uses the cores / GPU (data loading workers:
+``--cfg-options test_dataloader.num_workers=4``); see ``evaluate_robustness``.
 """
 import argparse
 import json

@@ -21,7 +21,8 @@ Output (what ``KAISTDataset`` reads): ``file_name`` =
 regions (``iscrowd: 1``), as in the Caltech / KAIST evaluation. With the paired
 layout, ``--box-modality`` picks which modality's boxes are the ground truth; when
 the other file lists the same objects (same count and labels), each box also gets
-the other modality's box as ``x_bbox``.
+the other modality's box as ``x_bbox``. The json appears only when complete
+(``--overwrite`` replaces an existing one); ``--nproc N`` reads frames on N processes.
 
 Example::
 
@@ -36,8 +37,9 @@ from collections import Counter
 from typing import List, Optional
 
 from mmrgbir.datasets.benchmarks.annotation_formats import (CocoBuilder, image_size,
-                                                            read_bbgt_txt, read_id_list,
-                                                            refuse_existing)
+                                                            read_bbgt_txt, read_id_list)
+from mmrgbir.utils.atomic_output import check_output_files, write_files_atomically
+from mmrgbir.utils.progress import check_nproc, track_map
 
 FRAME_ID = re.compile(r'set(\d{2})[/_]V(\d{3})[/_](?:(?:visible|lwir)[/_])?I(\d{5})')
 LAYOUTS = ('nested', 'flat', 'paired')
@@ -64,17 +66,19 @@ def annotation_path(ann_root: str, frame: tuple, layout: str, modality: str) -> 
 
 
 def convert_kaist(image_root: str, ann_root: str, list_file: str, out: str,
-                  ann_layout: str = 'nested', box_modality: str = 'visible') -> str:
+                  ann_layout: str = 'nested', box_modality: str = 'visible', nproc: int = 1,
+                  overwrite: bool = False, progress: bool = True) -> str:
     """Write the json for the frames of ``list_file``; returns the summary."""
     if ann_layout not in LAYOUTS:
         raise ValueError(f'ann_layout must be one of {LAYOUTS}, got {ann_layout!r}')
     if box_modality not in MODALITIES:
         raise ValueError(f'box_modality must be one of {MODALITIES}, got {box_modality!r}')
-    refuse_existing(out)
+    check_output_files(out, overwrite=overwrite)
+    check_nproc(nproc)
     other = 'lwir' if box_modality == 'visible' else 'visible'
-    builder, labels = CocoBuilder(['person']), Counter()
-    unpaired = 0
-    for line in read_id_list(list_file):
+
+    def read_frame(line: str) -> tuple:
+        """(rgb, x, width, height, objects, partners) of one list line."""
         frame = parse_frame_id(line, list_file)
         s, v, i = frame
         rgb = f'{s}/{v}/visible/{i}.jpg'
@@ -93,8 +97,14 @@ def convert_kaist(image_root: str, ann_root: str, list_file: str, out: str,
                 candidates = read_bbgt_txt(other_path)
                 if [o['label'] for o in candidates] == [o['label'] for o in objects]:
                     partners = candidates
-            if partners is None and objects:
-                unpaired += 1
+        return rgb, x, width, height, objects, partners
+
+    builder, labels = CocoBuilder(['person']), Counter()
+    unpaired = 0
+    frames = track_map(read_frame, read_id_list(list_file), nproc, progress=progress)
+    for rgb, x, width, height, objects, partners in frames:
+        if ann_layout == 'paired' and partners is None and objects:
+            unpaired += 1
         image_id = builder.add_image(rgb, width, height, x_file_name=x)
         for k, obj in enumerate(objects):
             labels[obj['label']] += 1
@@ -104,7 +114,7 @@ def convert_kaist(image_root: str, ann_root: str, list_file: str, out: str,
             if partners is not None:
                 extra['x_bbox'] = partners[k]['bbox']
             builder.add_box(image_id, 'person', obj['bbox'], iscrowd=int(ignore), **extra)
-    builder.dump(out)
+    write_files_atomically({out: builder.dump}, overwrite)
     summary = (builder.summary() + f'; labels {dict(sorted(labels.items()))}' +
                (f'; {unpaired} frames without matching {other} boxes' if unpaired else ''))
     print(f'KAIST {osp.basename(list_file)}: {summary} -> {out}')
@@ -120,9 +130,13 @@ def main(argv: Optional[List[str]] = None) -> str:
     parser.add_argument('--ann-layout', choices=LAYOUTS, default='nested')
     parser.add_argument('--box-modality', choices=MODALITIES, default='visible',
                         help='paired layout: whose boxes are the ground truth')
+    parser.add_argument('--nproc', type=int, default=1,
+                        help='processes reading frames (default 1)')
+    parser.add_argument('--overwrite', action='store_true', help='replace an existing json')
     args = parser.parse_args(argv)
     return convert_kaist(args.image_root, args.ann_root, args.list, args.out,
-                         args.ann_layout, args.box_modality)
+                         args.ann_layout, args.box_modality, nproc=args.nproc,
+                         overwrite=args.overwrite)
 
 
 if __name__ == '__main__':

@@ -11,6 +11,8 @@ Output (what ``LLVIPDataset`` reads, with ``data_prefix=dict(img='visible',
 x='infrared')``): ``<out-dir>/llvip_<split>.json`` with ``file_name`` =
 ``<split>/<id>.jpg``, category ``person``. Boxes: COCO [xmin, ymin, xmax - xmin,
 ymax - ymin] from the XML numbers (``--one-based`` subtracts 1 from xmin / ymin).
+The jsons are written together once all are complete (``--overwrite`` replaces existing
+ones); ``--nproc N`` reads the annotations on N processes.
 
 Example::
 
@@ -23,18 +25,22 @@ from collections import Counter
 from typing import Dict, List, Optional
 
 from mmrgbir.datasets.benchmarks.annotation_formats import (CocoBuilder, add_voc_objects,
-                                                            read_voc_xml, refuse_existing)
+                                                            read_voc_xml)
+from mmrgbir.utils.atomic_output import check_output_files, write_files_atomically
+from mmrgbir.utils.progress import check_nproc, track_map
 
 CLASS_MAP = {'person': 'person'}
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png')
 
 
 def convert_llvip(root: str, out_dir: str, splits=('train', 'test'),
-                  one_based: bool = False) -> Dict[str, str]:
+                  one_based: bool = False, nproc: int = 1, overwrite: bool = False,
+                  progress: bool = True) -> Dict[str, str]:
     """Write ``llvip_<split>.json`` per split; returns ``{split: summary}``."""
     outputs = {s: osp.join(out_dir, f'llvip_{s}.json') for s in splits}
-    refuse_existing(*outputs.values())
-    summaries = {}
+    check_output_files(*outputs.values(), overwrite=overwrite)
+    check_nproc(nproc)
+    builders, summaries = {}, {}
     for split in splits:
         vis_dir = osp.join(root, 'visible', split)
         ir_dir = osp.join(root, 'infrared', split)
@@ -44,19 +50,25 @@ def convert_llvip(root: str, out_dir: str, splits=('train', 'test'),
         names = sorted(f for f in os.listdir(vis_dir) if f.lower().endswith(IMAGE_SUFFIXES))
         if not names:
             raise FileNotFoundError(f'no image in {vis_dir}')
-        builder, dropped = CocoBuilder(['person']), Counter()
-        for name in names:
+
+        def read_pair(name: str, ir_dir: str = ir_dir) -> dict:
+            """The VOC annotation of one pair, after checking its infrared image."""
             ir_path = osp.join(ir_dir, name)
             if not osp.isfile(ir_path):
                 raise FileNotFoundError(f'infrared image missing for {name}: {ir_path}')
-            xml = osp.join(root, 'Annotations', osp.splitext(name)[0] + '.xml')
-            ann = read_voc_xml(xml)
+            return read_voc_xml(osp.join(root, 'Annotations', osp.splitext(name)[0] + '.xml'))
+
+        builder, dropped = CocoBuilder(['person']), Counter()
+        anns = track_map(read_pair, names, nproc, progress=progress)
+        for name, ann in zip(names, anns):
             image_id = builder.add_image(f'{split}/{name}', ann['width'], ann['height'])
             add_voc_objects(builder, image_id, ann, CLASS_MAP, dropped, one_based)
-        builder.dump(outputs[split])
+        builders[split] = builder
         summaries[split] = builder.summary() + (
             f'; dropped {dict(dropped)}' if dropped else '')
-        print(f'LLVIP {split}: {summaries[split]} -> {outputs[split]}')
+    write_files_atomically({outputs[s]: b.dump for s, b in builders.items()}, overwrite)
+    for split, summary in summaries.items():
+        print(f'LLVIP {split}: {summary} -> {outputs[split]}')
     return summaries
 
 
@@ -67,8 +79,12 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, str]:
     parser.add_argument('--splits', nargs='+', default=['train', 'test'])
     parser.add_argument('--one-based', action='store_true',
                         help='subtract 1 from xmin / ymin (1-based VOC pixel indices)')
+    parser.add_argument('--nproc', type=int, default=1,
+                        help='processes reading annotations (default 1)')
+    parser.add_argument('--overwrite', action='store_true', help='replace existing jsons')
     args = parser.parse_args(argv)
-    return convert_llvip(args.root, args.out_dir, args.splits, args.one_based)
+    return convert_llvip(args.root, args.out_dir, args.splits, args.one_based,
+                         nproc=args.nproc, overwrite=args.overwrite)
 
 
 if __name__ == '__main__':

@@ -10,7 +10,9 @@ one id per line, e.g. the split a paper used), or let the converter split by a
 stable hash of the id (``--test-ratio``, default 0.2, ``--seed``): a pair keeps its
 split whatever else is in the folder. Output (what ``M3FDDataset`` reads):
 ``<out-dir>/m3fd_train.json`` and ``m3fd_test.json`` with classes People, Car, Bus,
-Motorcycle, Lamp, Truck (names matched case-insensitively).
+Motorcycle, Lamp, Truck (names matched case-insensitively). Both jsons are written
+together once both are complete (``--overwrite`` replaces existing ones); ``--nproc N``
+reads the annotations on N processes.
 
 Example::
 
@@ -24,7 +26,9 @@ from typing import Dict, List, Optional
 
 from mmrgbir.datasets.benchmarks.annotation_formats import (CocoBuilder, add_voc_objects,
                                                             hash_split, read_id_list,
-                                                            read_voc_xml, refuse_existing)
+                                                            read_voc_xml)
+from mmrgbir.utils.atomic_output import check_output_files, write_files_atomically
+from mmrgbir.utils.progress import check_nproc, track_map
 
 CLASSES = ('People', 'Car', 'Bus', 'Motorcycle', 'Lamp', 'Truck')
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp')
@@ -32,10 +36,12 @@ IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp')
 
 def convert_m3fd(root: str, out_dir: str, train_list: Optional[str] = None,
                  test_list: Optional[str] = None, test_ratio: float = 0.2, seed: int = 0,
-                 one_based: bool = False) -> Dict[str, str]:
+                 one_based: bool = False, nproc: int = 1, overwrite: bool = False,
+                 progress: bool = True) -> Dict[str, str]:
     """Write ``m3fd_train.json`` / ``m3fd_test.json``; returns ``{split: summary}``."""
     outputs = {s: osp.join(out_dir, f'm3fd_{s}.json') for s in ('train', 'test')}
-    refuse_existing(*outputs.values())
+    check_output_files(*outputs.values(), overwrite=overwrite)
+    check_nproc(nproc)
     vis_dir, ir_dir = osp.join(root, 'Vis'), osp.join(root, 'Ir')
     for folder in (vis_dir, ir_dir, osp.join(root, 'Annotation')):
         if not osp.isdir(folder):
@@ -60,21 +66,27 @@ def convert_m3fd(root: str, out_dir: str, train_list: Optional[str] = None,
         for stem in files:
             ids['test' if hash_split(stem, test_ratio, seed) == 'val' else 'train'].append(stem)
     class_map = {c.lower(): c for c in CLASSES}
-    summaries = {}
+
+    def read_pair(stem: str) -> dict:
+        """The VOC annotation of one pair, after checking its infrared image."""
+        if not osp.isfile(osp.join(ir_dir, files[stem])):
+            raise FileNotFoundError(f'infrared image missing for {files[stem]}: '
+                                    f'{osp.join(ir_dir, files[stem])}')
+        return read_voc_xml(osp.join(root, 'Annotation', stem + '.xml'))
+
+    builders, summaries = {}, {}
     for split in ('train', 'test'):
         builder, dropped = CocoBuilder(CLASSES), Counter()
-        for stem in ids[split]:
-            name = files[stem]
-            if not osp.isfile(osp.join(ir_dir, name)):
-                raise FileNotFoundError(f'infrared image missing for {name}: '
-                                        f'{osp.join(ir_dir, name)}')
-            ann = read_voc_xml(osp.join(root, 'Annotation', stem + '.xml'))
-            image_id = builder.add_image(name, ann['width'], ann['height'])
+        anns = track_map(read_pair, ids[split], nproc, progress=progress)
+        for stem, ann in zip(ids[split], anns):
+            image_id = builder.add_image(files[stem], ann['width'], ann['height'])
             add_voc_objects(builder, image_id, ann, class_map, dropped, one_based)
-        builder.dump(outputs[split])
+        builders[split] = builder
         summaries[split] = builder.summary() + (
             f'; dropped {dict(dropped)}' if dropped else '')
-        print(f'M3FD {split}: {summaries[split]} -> {outputs[split]}')
+    write_files_atomically({outputs[s]: b.dump for s, b in builders.items()}, overwrite)
+    for split, summary in summaries.items():
+        print(f'M3FD {split}: {summary} -> {outputs[split]}')
     return summaries
 
 
@@ -89,9 +101,13 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, str]:
     parser.add_argument('--seed', type=int, default=0, help='salt of the hash split')
     parser.add_argument('--one-based', action='store_true',
                         help='subtract 1 from xmin / ymin (1-based VOC pixel indices)')
+    parser.add_argument('--nproc', type=int, default=1,
+                        help='processes reading annotations (default 1)')
+    parser.add_argument('--overwrite', action='store_true', help='replace existing jsons')
     args = parser.parse_args(argv)
     return convert_m3fd(args.root, args.out_dir, args.train_list, args.test_list,
-                        args.test_ratio, args.seed, args.one_based)
+                        args.test_ratio, args.seed, args.one_based, nproc=args.nproc,
+                        overwrite=args.overwrite)
 
 
 if __name__ == '__main__':

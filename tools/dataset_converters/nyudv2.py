@@ -32,15 +32,18 @@ Names are the 1-based frame index of the .mat file (MATLAB's and splits.mat's
 numbering) zero-padded to 4 digits: frame 1 is ``0001``, frame 1449 is ``1449``.
 Only the frames listed in splits.mat are written (all 1,449 for the official
 files). Frames are read from the HDF5 file one at a time; labels40.mat (MATLAB v5) can
-only be loaded whole (about 450 MB).
+only be loaded whole (about 450 MB). ``--nproc N`` converts frames on N processes (each
+opens its own handle of the labelled file; the files are the same as with one). The
+output folder is written in a temporary folder beside it and appears only when
+complete; it must not exist or be empty unless ``--overwrite``.
 
 Example::
 
     python tools/dataset_converters/nyudv2.py data/nyu/nyu_depth_v2_labeled.mat \\
-        data/nyu/splits.mat data/NYUDepthv2 --class-mapping data/nyu/classMapping40.mat
+        data/nyu/splits.mat data/NYUDepthv2 --class-mapping data/nyu/classMapping40.mat \\
+        --hha --nproc 8
 """
 import argparse
-import multiprocessing as mp
 import os
 import os.path as osp
 import re
@@ -49,8 +52,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from mmrgbir.datasets.benchmarks.annotation_formats import refuse_existing
 from mmrgbir.datasets.benchmarks.seg_benchmarks import NYUDV2_CLASSES
+from mmrgbir.utils.atomic_output import atomic_output_dir, check_output_dir
+from mmrgbir.utils.progress import check_nproc, track_map
 
 #: Frames and split sizes of the official files.
 OFFICIAL_FRAMES = 1449
@@ -319,7 +323,8 @@ _STATE: dict = {}
 
 
 def _init_worker(cfg: dict) -> None:
-    """Per-process state: the options and an own handle of the labelled file."""
+    """Per-process state: the options and an own handle of the labelled file (an HDF5
+    handle must not be shared between processes)."""
     _STATE.clear()
     _STATE.update(cfg)
     _STATE['file'] = LabeledFile(cfg['labeled'], cfg['depth_key'],
@@ -330,18 +335,17 @@ def _init_worker(cfg: dict) -> None:
 
 
 def _write(path: str, img: np.ndarray, params: Sequence[int] = ()) -> None:
-    refuse_existing(path)
     if not cv2.imwrite(path, img, list(params)):
         raise OSError(f'cannot write {path}')
 
 
-def _convert_frame(task: Tuple[int, str, Optional[np.ndarray]]) -> Tuple[np.ndarray, int]:
+def _convert_frame(task: Tuple[int, str]) -> Tuple[np.ndarray, int]:
     """Write one frame; returns (label histogram over 0..40, missing depth pixels)."""
-    index, name, label40 = task
+    index, name = task
     s, f = _STATE, _STATE['file']
     i = index - 1
     out = s['out']
-    if label40 is None:
+    if s['labels'] is None:
         ids = f.object_labels(i)
         top = int(ids.max())
         if top >= len(s['lut']):
@@ -349,6 +353,7 @@ def _convert_frame(task: Tuple[int, str, Optional[np.ndarray]]) -> Tuple[np.ndar
                              f'{s["label_source"]} maps ids 1..{len(s["lut"]) - 1} only')
         label40 = s['lut'][ids]
     else:
+        label40 = np.ascontiguousarray(s['labels'][:, :, i])
         top = int(label40.max())
         if top > NUM_CLASSES or int(label40.min()) < 0:
             raise ValueError(f'{s["label_source"]}: frame {index} holds class id {top}; '
@@ -375,79 +380,6 @@ def _convert_frame(task: Tuple[int, str, Optional[np.ndarray]]) -> Tuple[np.ndar
     return hist, int((depth_mm == 0).sum())
 
 
-def _run_frames(cfg: dict, frames: Sequence[int], names: Dict[int, str],
-                labels: Optional[np.ndarray]) -> Tuple[np.ndarray, int]:
-    """Convert ``frames`` in this process; returns the summed histogram / missing."""
-    hist = np.zeros(NUM_CLASSES + 1, np.int64)
-    missing = 0
-    try:
-        _init_worker(cfg)
-        for i in frames:
-            label40 = None if labels is None else np.ascontiguousarray(labels[:, :, i - 1])
-            h, m = _convert_frame((i, names[i], label40))
-            hist += h
-            missing += m
-    finally:
-        if 'file' in _STATE:
-            _STATE['file'].close()
-        _STATE.clear()
-    return hist, missing
-
-
-def _run_forked(cfg: dict, frames: Sequence[int], names: Dict[int, str],
-                labels: Optional[np.ndarray], workers: int) -> Tuple[np.ndarray, int]:
-    """:func:`_run_frames` on ``workers`` forked processes, every ``workers``-th frame
-    each. Forking shares the options and labels40 without pickling; every process
-    opens its own handle of the labelled file (none is open here)."""
-    import queue as queue_mod
-    ctx = mp.get_context('fork')
-    results = ctx.Queue()
-
-    def child(part):
-        try:
-            results.put(('ok', _run_frames(cfg, part, names, labels)))
-        except BaseException as exc:  # noqa: BLE001 - reported to the parent
-            try:
-                results.put(('error', exc))
-            except Exception:  # noqa: BLE001 - an exception that does not pickle
-                results.put(('error', RuntimeError(f'{type(exc).__name__}: {exc}')))
-
-    procs = [ctx.Process(target=child, args=(list(frames[k::workers]), ), daemon=True)
-             for k in range(min(workers, len(frames)))]
-    for p in procs:
-        p.start()
-    hist = np.zeros(NUM_CLASSES + 1, np.int64)
-    missing, error, received = 0, None, 0
-    try:
-        while received < len(procs) and error is None:
-            try:
-                status, value = results.get(timeout=1.0)
-            except queue_mod.Empty:
-                if not any(p.is_alive() for p in procs) and results.empty():
-                    break  # a process died without reporting
-                continue
-            received += 1
-            if status == 'error':
-                error = value
-            else:
-                hist += value[0]
-                missing += value[1]
-    finally:
-        if error is not None:
-            for p in procs:
-                if p.is_alive():
-                    p.terminate()
-        for p in procs:
-            p.join()
-    if error is not None:
-        raise error
-    if received < len(procs):
-        codes = [p.exitcode for p in procs]
-        raise RuntimeError(f'{len(procs) - received} worker process(es) ended without a '
-                           f'result (exit codes {codes}); run with --workers 1 to see why')
-    return hist, missing
-
-
 # ------------------------------------------------------------------- converter
 
 
@@ -455,12 +387,15 @@ def convert_nyudv2(labeled: str, splits_file: str, out: str,
                    class_mapping: Optional[str] = None, labels40: Optional[str] = None,
                    raw_depth: bool = False, rgb_format: str = 'jpg',
                    jpeg_quality: int = JPEG_QUALITY, hha: bool = False,
-                   workers: int = 1) -> Dict[str, object]:
+                   nproc: int = 1, overwrite: bool = False, progress: bool = True,
+                   workers: Optional[int] = None) -> Dict[str, object]:
     """Convert the official files into ``out``; returns the counts printed.
 
     Exactly one of ``class_mapping`` (classMapping40.mat) and ``labels40``
     (labels40.mat) gives the 40-class labels. Every input is checked before anything
-    is written; ``out`` must not exist or be empty.
+    is written; ``out`` must not exist or be empty (unless ``overwrite``) and appears
+    only when complete. ``nproc`` processes convert the frames (``workers`` is its
+    former name).
     """
     if (class_mapping is None) == (labels40 is None):
         raise ValueError('give exactly one of class_mapping (classMapping40.mat) and '
@@ -469,11 +404,10 @@ def convert_nyudv2(labeled: str, splits_file: str, out: str,
         raise ValueError(f'rgb_format must be "jpg" or "png", got {rgb_format!r}')
     if not 1 <= int(jpeg_quality) <= 100:
         raise ValueError(f'jpeg_quality must be in 1..100, got {jpeg_quality}')
-    if int(workers) < 1:
-        raise ValueError(f'workers must be >= 1, got {workers}')
-    if osp.exists(out) and (not osp.isdir(out) or os.listdir(out)):
-        raise FileExistsError(f'output already exists and is not empty: {out} (converters '
-                              f'never overwrite)')
+    if workers is not None:
+        nproc = check_nproc(workers, 'workers')
+    check_nproc(nproc)
+    check_output_dir(out, overwrite)
     if hha:  # fail before converting anything when the HHA code is missing
         from mmrgbir.datasets.hha import compute_hha, save_hha  # noqa: F401
     depth_key = 'rawDepths' if raw_depth else 'depths'
@@ -493,25 +427,28 @@ def convert_nyudv2(labeled: str, splits_file: str, out: str,
         labels = read_labels40(labels40, shape)
 
     # ---- write
-    folders = ['RGB', 'Depth', 'Label'] + (['HHA'] if hha else [])
-    for sub in folders:
-        os.makedirs(osp.join(out, sub), exist_ok=True)
     frames = sorted(splits['train'] + splits['test'])
     names = {i: frame_name(i, n) for i in frames}
-    cfg = dict(labeled=labeled, depth_key=depth_key, lut=lut,
-               label_source=class_mapping or labels40,
-               out=out, rgb_ext='.' + rgb_format, jpeg_quality=int(jpeg_quality), hha=hha,
-               camera_matrix=nyu_camera_matrix())
-    methods = mp.get_all_start_methods()
-    if workers > 1 and 'fork' in methods:
-        hist, missing = _run_forked(cfg, frames, names, labels, int(workers))
-    else:  # one process (or no fork start method on this platform)
-        hist, missing = _run_frames(cfg, frames, names, labels)
-    for split, ids in splits.items():
-        path = osp.join(out, f'{split}.txt')
-        refuse_existing(path)
-        with open(path, 'x') as f:
-            f.write(''.join(names[i] + '\n' for i in ids))
+    with atomic_output_dir(out, overwrite) as tmp:
+        for sub in ['RGB', 'Depth', 'Label'] + (['HHA'] if hha else []):
+            os.makedirs(osp.join(tmp, sub))
+        cfg = dict(labeled=labeled, depth_key=depth_key, lut=lut, labels=labels,
+                   label_source=class_mapping or labels40, out=tmp,
+                   rgb_ext='.' + rgb_format, jpeg_quality=int(jpeg_quality), hha=hha,
+                   camera_matrix=nyu_camera_matrix())
+        try:
+            results = track_map(_convert_frame, [(i, names[i]) for i in frames], nproc,
+                                initializer=_init_worker, initargs=(cfg, ),
+                                progress=progress)
+        finally:  # the handle opened here with nproc == 1
+            if 'file' in _STATE:
+                _STATE['file'].close()
+            _STATE.clear()
+        for split, ids in splits.items():
+            with open(osp.join(tmp, f'{split}.txt'), 'x') as f:
+                f.write(''.join(names[i] + '\n' for i in ids))
+    hist = np.sum([h for h, _ in results], axis=0)
+    missing = sum(m for _, m in results)
 
     pixels = max(int(hist.sum()), 1)
     counts: Dict[str, object] = dict(
@@ -545,14 +482,17 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, object]:
     parser.add_argument('--hha', action='store_true',
                         help='also write HHA/<name>.jpg (mmrgbir.datasets.hha), computed '
                         'from the written depth with the NYU RGB intrinsics')
-    parser.add_argument('--workers', type=int, default=1,
-                        help='processes writing frames (default 1)')
+    parser.add_argument('--nproc', '--workers', type=int, default=1, dest='nproc',
+                        help='processes converting frames (default 1; --workers is the '
+                        'former name)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace a non-empty output folder once the new one is complete')
     args = parser.parse_args(argv)
     counts = convert_nyudv2(args.labeled, args.splits, args.out,
                             class_mapping=args.class_mapping, labels40=args.labels40,
                             raw_depth=args.raw_depth, rgb_format=args.rgb_format,
                             jpeg_quality=args.jpeg_quality, hha=args.hha,
-                            workers=args.workers)
+                            nproc=args.nproc, overwrite=args.overwrite)
     folders = 'RGB,Depth,Label' + (',HHA' if args.hha else '')
     print(f'NYUDv2: {counts["frames"]} frames (train {counts["train"]}, test '
           f'{counts["test"]}) -> {args.out}/{{{folders}}}'

@@ -13,7 +13,8 @@ Samples: every image of ``<images>``, or the ids of ``--ids`` (a list file), or 
 of ``--split-json`` (``{id: split}``) whose split is ``--split``. The X images must
 have the same file names under ``--x-images`` (checked when given); the json's
 ``file_name`` is the image file name, so ``data_prefix=dict(img=<images>,
-x=<x images>)``.
+x=<x images>)``. The json appears only when complete (``--overwrite`` replaces an
+existing one); ``--nproc N`` reads images and labels on N processes.
 
 Example (MSRS, fused labels, train split)::
 
@@ -28,8 +29,10 @@ from typing import List, Optional
 
 from mmrgbir.datasets.benchmarks.annotation_formats import (CocoBuilder, image_size,
                                                             read_id_list, read_yolo_txt,
-                                                            refuse_existing, yolo_to_xywh)
+                                                            yolo_to_xywh)
 from mmrgbir.datasets.benchmarks.folder_layout import index_by_stem
+from mmrgbir.utils.atomic_output import check_output_files, write_files_atomically
+from mmrgbir.utils.progress import check_nproc, track_map
 
 
 def read_classes(spec: str) -> List[str]:
@@ -62,9 +65,11 @@ def read_classes(spec: str) -> List[str]:
 
 
 def convert_yolo(images: str, labels: str, classes: List[str], out: str,
-                 x_images: Optional[str] = None, ids: Optional[List[str]] = None) -> str:
+                 x_images: Optional[str] = None, ids: Optional[List[str]] = None,
+                 nproc: int = 1, overwrite: bool = False, progress: bool = True) -> str:
     """Write the json; returns the summary."""
-    refuse_existing(out)
+    check_output_files(out, overwrite=overwrite)
+    check_nproc(nproc)
     if not osp.isdir(labels):
         raise FileNotFoundError(f'label folder not found: {labels}')
     index = index_by_stem(images, 'image')
@@ -74,20 +79,27 @@ def convert_yolo(images: str, labels: str, classes: List[str], out: str,
     if unknown:
         raise FileNotFoundError(f'{len(unknown)} id(s) have no image in {images}, e.g. '
                                 f'{unknown[:5]}')
-    builder, unlabeled = CocoBuilder(classes), 0
-    for stem in ids:
+
+    def read_sample(stem: str) -> tuple:
+        """(width, height, YOLO rows or None without a label file) of one image."""
         name = index[stem]
         if x_images is not None and not osp.isfile(osp.join(x_images, name)):
             raise FileNotFoundError(f'X image missing for {name}: {osp.join(x_images, name)}')
         width, height = image_size(osp.join(images, name))
-        image_id = builder.add_image(name, width, height)
         txt = osp.join(labels, stem + '.txt')
-        if not osp.isfile(txt):
+        rows = read_yolo_txt(txt, len(classes)) if osp.isfile(txt) else None
+        return width, height, rows
+
+    builder, unlabeled = CocoBuilder(classes), 0
+    for stem, (width, height, rows) in zip(ids, track_map(read_sample, ids, nproc,
+                                                          progress=progress)):
+        image_id = builder.add_image(index[stem], width, height)
+        if rows is None:
             unlabeled += 1
             continue
-        for cls, cx, cy, w, h in read_yolo_txt(txt, len(classes)):
+        for cls, cx, cy, w, h in rows:
             builder.add_box(image_id, classes[cls], yolo_to_xywh(cx, cy, w, h, width, height))
-    builder.dump(out)
+    write_files_atomically({out: builder.dump}, overwrite)
     summary = builder.summary() + (f'; {unlabeled} images without a label file'
                                    if unlabeled else '')
     print(f'YOLO -> COCO: {summary} -> {out}')
@@ -105,6 +117,9 @@ def main(argv: Optional[List[str]] = None) -> str:
     group.add_argument('--ids', help='list file of the ids to convert')
     group.add_argument('--split-json', help='json {id: split}; use with --split')
     parser.add_argument('--split', help='split to take from --split-json')
+    parser.add_argument('--nproc', type=int, default=1,
+                        help='processes reading images and labels (default 1)')
+    parser.add_argument('--overwrite', action='store_true', help='replace an existing json')
     args = parser.parse_args(argv)
     ids = None
     if args.ids:
@@ -119,7 +134,7 @@ def main(argv: Optional[List[str]] = None) -> str:
             raise ValueError(f'{args.split_json} has no id in split {args.split!r} '
                              f'(splits: {sorted(set(mapping.values()))})')
     return convert_yolo(args.images, args.labels, read_classes(args.classes), args.out,
-                        args.x_images, ids)
+                        args.x_images, ids, nproc=args.nproc, overwrite=args.overwrite)
 
 
 if __name__ == '__main__':

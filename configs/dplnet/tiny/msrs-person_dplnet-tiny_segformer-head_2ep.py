@@ -1,4 +1,4 @@
-# Tiny DPLNet for CPU tests: the NYUDv2 recipe (DPLNetMiT, SegformerHead, class-weighted
+# Tiny DPLNet for CPU tests: the NYUDv2 recipe (DPLNetMiT, DPLNetHead, class-weighted
 # CE, SGD poly per epoch, epoch-based loop, colour jitter on RGB only) at toy width on
 # the MSRS person masks (thermal stands in for depth), 64 x 64, 2 epochs of 2
 # iterations, no AMP (CPU).
@@ -37,10 +37,12 @@ tta_pipeline = None
 model = dict(
     # 8-bit thermal: DPLNet's grey-level statistics (the NYUDv2 parent standardises mm)
     data_preprocessor=dict(size=crop_size, x_mean=[114.495] * 3, x_std=[57.63] * 3),
+    # random frozen MiT on purpose (a test config: no weights to load)
     backbone=dict(embed_dims=(8, 16, 40, 64), depths=(1, 1, 1, 1), num_prompt_tokens=4,
-                  prompt_dim=8, mfa_reduction=4),
-    decode_head=dict(in_channels=[8, 16, 40, 64], channels=16, num_classes=2,
-                     norm_cfg=dict(type='BN'),
+                  prompt_dim=8, mfa_reduction=4, pretrained=None, allow_random_frozen=True),
+    # background is a class here: no void channel
+    decode_head=dict(in_channels=[8, 16, 40, 64], channels=16, pretrain_classes=6,
+                     num_classes=2, extra_void_class=False, norm_cfg=dict(type='BN'),
                      loss_decode=dict(class_weight=[1.0, 3.0])))
 optim_wrapper = dict(type='OptimWrapper')
 max_epochs = 2

@@ -13,6 +13,9 @@ model = dict(
         _delete_=True, type='IVTuningViT', model_name='eva02_large_patch14_224',
         img_size=512, patch_size=16, x_channels=1, out_indices=(7, 11, 15, 23),
         out_strides=(4, 8, 16, 32),
-        # local EVA02-L MIM checkpoint (timm or original EVA02 names)
-        pretrained=None),
+        # EVA02-L MIM m38m, patch 16: written by
+        #   python tools/model_converters/eva2mmrgbir.py eva02_L_pt_m38m_p14to16.pt \
+        #       checkpoints/eva02_L_pt_m38m_p16_mmrgbir.pth
+        # (docs/methods.md, "IV-tuning weights"); the build stops without it
+        pretrained='checkpoints/eva02_L_pt_m38m_p16_mmrgbir.pth'),
     decode_head=dict(in_channels=[1024, 1024, 1024, 1024], channels=768))

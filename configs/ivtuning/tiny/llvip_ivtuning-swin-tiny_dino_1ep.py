@@ -1,8 +1,10 @@
 # Tiny IV-tuning detection for CPU tests: the M3FD recipe (mmdet DINO with the
 # IVTuningSwin backbone, backbone lr x0.1, grad clipping) at toy size (a 5-block Swin,
 # one encoder and one decoder layer, 30 queries; mmdet's DINO decoder needs width 256)
-# on the LLVIP samples, 128 x 160, 1 epoch.
+# on the LLVIP samples, 128 x 160, 1 epoch. The toy Swin has no published weights: its
+# frozen part stays random on purpose (allow_random_frozen), nothing is loaded.
 _base_ = ['../ivtuning-swin-l_dino-5scale_8xb2-36e_m3fd.py']
+load_from = None
 data_root = '../shared/data/rgbt_det_llvip'
 dim = 256
 model = dict(
@@ -10,7 +12,8 @@ model = dict(
     data_preprocessor=dict(x_mean=[90.0], x_std=[60.0]),
     backbone=dict(model_name='swin_tiny_patch4_window7_224', img_size=64, embed_dim=16,
                   depths=(1, 1, 2, 1), num_heads=(1, 2, 4, 8), window_size=4,
-                  with_cp=False, drop_path_rate=0.1),
+                  with_cp=False, drop_path_rate=0.1, pretrained=None,
+                  allow_random_frozen=True),
     neck=dict(in_channels=[16, 32, 64, 128], out_channels=dim),
     encoder=dict(num_layers=1, layer_cfg=dict(
         self_attn_cfg=dict(embed_dims=dim),

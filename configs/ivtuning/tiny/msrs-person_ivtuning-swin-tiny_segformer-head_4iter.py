@@ -1,6 +1,7 @@
 # Tiny IV-tuning segmentation for CPU tests: the MFNet Swin-L recipe (IVTuningSwin,
 # SegformerHead, AdamW with head lr x10, warm-up + poly) at toy width (a 5-block Swin)
-# on the MSRS person masks, 64 x 64, 4 iterations.
+# on the MSRS person masks, 64 x 64, 4 iterations. The toy Swin has no published
+# weights: its frozen part stays random on purpose (allow_random_frozen).
 _base_ = ['../ivtuning-swin-l_segformer-head_1xb8-80k_mfnet-480x640.py']
 data_root = '../shared/data/rgbt_msrs'
 crop_size = (64, 64)
@@ -33,7 +34,8 @@ test_dataloader = val_dataloader
 model = dict(
     data_preprocessor=dict(size=crop_size, x_mean=[80.0], x_std=[50.0]),
     backbone=dict(model_name='swin_tiny_patch4_window7_224', img_size=64, embed_dim=16,
-                  depths=(1, 1, 2, 1), num_heads=(1, 2, 4, 8), window_size=4),
+                  depths=(1, 1, 2, 1), num_heads=(1, 2, 4, 8), window_size=4,
+                  pretrained=None, allow_random_frozen=True),
     decode_head=dict(in_channels=[16, 32, 64, 128], channels=16, num_classes=2,
                      norm_cfg=dict(type='BN')))
 max_iters = 4

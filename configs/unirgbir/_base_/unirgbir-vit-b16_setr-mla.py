@@ -14,6 +14,12 @@ model = dict(
     backbone=dict(
         _delete_=True, type='UniRGBIRViT', img_size=768, out_mode='seg', x_channels=1,
         drop_path_rate=0.3,
-        # local MAE / ViTDet ViT-B checkpoint, e.g. the MAE ViT-B used by the paper
-        pretrained=None, pretrained_format='vitdet'),
+        # the frozen ViT-B of the official runs: detectron2 ViTDet Cascade Mask R-CNN
+        # (model_final_df306f.pkl) without its relative-position tables (they start at
+        # zero and train), written by
+        #   python tools/model_converters/vitdet2mmrgbir.py model_final_df306f.pkl \
+        #       checkpoints/vitdet_vit-b16_coco_norelpos.pth
+        # (docs/methods.md, UniRGB-IR "Weights")
+        pretrained='checkpoints/vitdet_vit-b16_coco_norelpos.pth',
+        pretrained_format='mmrgbir'),
     neck=dict(in_channels=[768, 768, 768, 768]))

@@ -11,7 +11,9 @@ model = dict(
                            batch_augments=[dict(type='BatchFixedSizePad', size=image_size)]),
     backbone=dict(img_size=128, embed_dim=32, depth=4, num_heads=2, window_size=4,
                   global_attn_indexes=(1, 3), interaction_indexes=(0, 1, 2, 3),
-                  pool_channels=16, drop_path_rate=0.1),
+                  pool_channels=16, drop_path_rate=0.1, pool_norm_cfg=dict(type='BN'),
+                  # toy widths: no published weights fit, the frozen ViT stays random
+                  pretrained=None, allow_random_frozen=True),
     neck=dict(in_channels=32, out_channels=16),
     rpn_head=dict(in_channels=16, feat_channels=16),
     roi_head=dict(

@@ -32,7 +32,9 @@ model = dict(
     data_preprocessor=dict(size=img_scale, x_mean=[80.0] * 3, x_std=[50.0] * 3),
     backbone=dict(img_size=64, embed_dim=32, depth=4, num_heads=2, window_size=2,
                   global_attn_indexes=(1, 3), interaction_indexes=(0, 1, 2, 3),
-                  pool_channels=16, drop_path_rate=0.1),
+                  pool_channels=16, drop_path_rate=0.1, pool_norm_cfg=dict(type='BN'),
+                  # toy widths: no published weights fit, the frozen ViT stays random
+                  pretrained=None, allow_random_frozen=True),
     neck=dict(in_channels=[32] * 4, out_channels=16, norm_cfg=dict(type='BN')),
     decode_head=dict(in_channels=(16,) * 4, channels=32, mla_channels=8,
                      norm_cfg=dict(type='BN')),

@@ -34,7 +34,9 @@ model = dict(
     data_preprocessor=dict(size=crop_size, x_mean=[80.0], x_std=[50.0]),
     backbone=dict(img_size=64, embed_dim=32, depth=4, num_heads=2, window_size=2,
                   global_attn_indexes=(1, 3), interaction_indexes=(0, 1, 2, 3),
-                  pool_channels=16, drop_path_rate=0.1),
+                  pool_channels=16, drop_path_rate=0.1, pool_norm_cfg=dict(type='BN'),
+                  # toy widths: no published weights fit, the frozen ViT stays random
+                  pretrained=None, allow_random_frozen=True),
     neck=dict(in_channels=[32] * 4, out_channels=16, norm_cfg=dict(type='BN')),
     decode_head=dict(in_channels=(16,) * 4, channels=32, mla_channels=8,
                      num_classes=num_classes, norm_cfg=dict(type='BN'),
@@ -44,7 +46,8 @@ model = dict(
              num_convs=0, kernel_size=1, concat_input=False, num_classes=num_classes,
              align_corners=False,
              loss_decode=dict(type='ClassWeightedCrossEntropyLoss',
-                              class_weight=class_weight, loss_weight=0.4))
+                              class_weight=class_weight, loss_weight=0.4,
+                              avg_mode='pixels'))
         for i in range(4)
     ])
 

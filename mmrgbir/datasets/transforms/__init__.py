@@ -4,6 +4,7 @@ from .formatting import PackRGBXSegInputs, check_stacked_channels
 from .loading import LoadRGBXImageFromFile
 from .modality_only import ModalityOnly
 from .multimodal_loading import LoadMultiModalImageFromFile
+from .rgbx_resize import RGBXRandomResize
 from .robustness import ModalityCorruption, RandomModalityDropout, RandomXMisalignment
 from .sod_loading import LoadSODAnnotations
 from .stacked_loading import LoadStackedRGBXImageFromFile
@@ -15,5 +16,5 @@ for _name in ('PackRGBXDetInputs', 'RGBXPad'):
 
 __all__ = ['LoadMultiModalImageFromFile', 'LoadRGBXImageFromFile', 'LoadSODAnnotations',
            'LoadStackedRGBXImageFromFile', 'ModalityCorruption', 'ModalityOnly',
-           'PackRGBXSegInputs', 'RGBOnly', 'RandomModalityDropout', 'RandomXMisalignment',
-           'XOnly', 'check_stacked_channels']
+           'PackRGBXSegInputs', 'RGBOnly', 'RGBXRandomResize', 'RandomModalityDropout',
+           'RandomXMisalignment', 'XOnly', 'check_stacked_channels']

@@ -43,11 +43,28 @@ def check_x_options(x_channels: Optional[int], x_kind: Optional[str]) -> None:
         raise ValueError(f'x_kind must be one of {X_KINDS}, got {x_kind!r}')
 
 
-def check_label_size(path: str, hw) -> None:
-    """Check that a local label map is a readable image of size ``hw`` (header only)."""
+#: PIL modes of single-channel label maps that mmseg's ``LoadAnnotations`` reads
+#: exactly (8-bit gray, palette indices, 1-bit).
+LABEL_MODES_8BIT = ('L', 'P', '1')
+#: PIL modes of single-channel label maps wider than 8 bits.
+LABEL_MODES_WIDE = ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I')
+
+
+def check_label_map(path: str, hw, check_ids: bool = True) -> None:
+    """Check a local label map before mmseg's ``LoadAnnotations`` reads it.
+
+    Checks that it is a readable image of size ``hw`` (header only) and that stock
+    loading keeps every label: a colour (RGB / RGBA / LA) label map would become a
+    3-D ground truth, and ``LoadAnnotations`` casts to uint8, so a 16-bit map with
+    values above 255 would wrap modulo 256 (its values are read only in that case).
+    ``check_ids=False`` checks the size only (salient-object masks, which
+    ``LoadSODAnnotations`` reads itself: gray stored as 3 channels, 16-bit).
+    """
     try:
         with Image.open(path) as im:
-            size = im.size  # (W, H), read from the header
+            size, mode = im.size, im.mode  # (W, H), read from the header
+            wide = mode in LABEL_MODES_WIDE or mode == 'F'
+            top = int(np.asarray(im).max()) if wide and check_ids else None
     except FileNotFoundError:
         raise FileNotFoundError(f'label map not found: {path}') from None
     except Exception as exc:  # noqa: BLE001 - PIL raises several types
@@ -55,6 +72,47 @@ def check_label_size(path: str, hw) -> None:
     if (size[1], size[0]) != tuple(hw):
         raise ValueError(f'label map {path} is {size[0]}x{size[1]} (WxH) but its RGB image '
                          f'is {hw[1]}x{hw[0]}; labels must be pixel-aligned with the images')
+    if not check_ids:
+        return
+    if mode not in LABEL_MODES_8BIT and not wide:
+        raise ValueError(
+            f'label map {path} is a {mode} image (several channels); a label map must be '
+            f'a single-channel image of class ids (gray "L" or palette "P" PNG). Convert '
+            f'colour-coded labels to ids first (colour -> id through the palette).')
+    if mode == 'F':
+        raise ValueError(f'label map {path} holds floating-point values; a label map must '
+                         f'hold integer class ids (8-bit gray or palette PNG)')
+    if top is not None and top > 255:
+        raise ValueError(
+            f'label map {path} is a 16-bit image with values up to {top}; mmseg\'s '
+            f'LoadAnnotations reads labels as uint8, so these ids would wrap modulo 256. '
+            f'Re-map the ids to 0..255 (255 = ignore) and save an 8-bit PNG.')
+
+
+#: Kept for callers of the earlier name.
+check_label_size = check_label_map
+
+
+def check_finite(x: np.ndarray, what: str) -> None:
+    """Raise when a floating-point X holds NaN or +-inf (they would reach the model)."""
+    if x.dtype.kind == 'f':
+        bad = ~np.isfinite(x)
+        if bad.any():
+            raise ValueError(
+                f'{what} holds {int(bad.sum())} NaN / inf value(s) (of {x.size}); they would '
+                f'reach the model and turn the loss into NaN. Replace invalid pixels with a '
+                f'finite value (e.g. 0 for invalid depth) when converting the data.')
+
+
+def ignore_orientation_flag(flag: str) -> str:
+    """The mmcv decode flag that decodes like ``flag`` but ignores EXIF orientation.
+
+    X and label maps are decoded as stored ('unchanged' ignores the orientation
+    tag in cv2 and pillow), so RGB must be too, or a camera's rotate tag would
+    rotate RGB alone and misalign it with X and the labels.
+    """
+    return {'color': 'color_ignore_orientation',
+            'grayscale': 'grayscale_ignore_orientation'}.get(flag, flag)
 
 
 @TRANSFORMS.register_module()
@@ -62,10 +120,18 @@ class LoadRGBXImageFromFile(BaseTransform):
     """Load the RGB image and the X image and stack them as one ``[RGB | X]`` array.
 
     RGB is decoded like mmcv's ``LoadImageFromFile`` (3 channels, BGR order). X is
-    decoded unchanged: 8- or 16-bit, 1 or 3 channels (a 3-channel X is put in RGB
-    order). A 16-bit X makes the stacked image float32, which holds every 16-bit
-    value exactly, so depth in millimetres or raw thermal counts reach the data
-    preprocessor unquantised (its ``x_mean`` / ``x_std`` are in those units).
+    decoded unchanged: 8- or 16-bit (or float32, which must be finite), 1 or 3
+    channels. **Channel order of a 3-channel X**: the file's R, G, B order (X
+    channel 0 is the file's red channel; OpenCV's BGR is reversed); ``x_mean`` /
+    ``x_std`` of the data preprocessors are listed in that order (the preprocessors
+    never reorder X). A 16-bit X makes the stacked image float32, which holds every
+    16-bit value exactly, so depth in millimetres or raw thermal counts reach the
+    data preprocessor unquantised (its ``x_mean`` / ``x_std`` are in those units).
+
+    **Orientation**: both files are decoded as stored; an EXIF orientation tag is
+    ignored for RGB as it is for X and for label maps (mmseg's ``LoadAnnotations``
+    reads them 'unchanged'), so that a camera's rotate tag on one file cannot
+    misalign the modalities and the labels.
 
     Required keys: ``img_path``, ``x_path`` (optional ``x_kind`` from the dataset).
 
@@ -74,7 +140,8 @@ class LoadRGBXImageFromFile(BaseTransform):
 
     Args:
         to_float32: always return float32 (8-bit data is converted too).
-        color_type: mmcv flag for the RGB image.
+        color_type: mmcv flag for the RGB image ('color' and 'grayscale' decode
+            without EXIF orientation, as X is decoded).
         imdecode_backend: decoding backend for both images.
         x_channels: channel count of X fed to the model. ``None`` keeps what is
             stored; ``3`` repeats a 1-channel X; ``1`` keeps one channel of a
@@ -86,9 +153,14 @@ class LoadRGBXImageFromFile(BaseTransform):
         x_interpolation: interpolation used by ``resize_x_to_rgb`` ('nearest' keeps
             depth values exact; use 'bilinear' for thermal).
         check_label: when the sample has a local ``seg_map_path``, check that the
-            label map can be read and has the RGB image's size (stock
-            ``LoadAnnotations`` would otherwise fail without naming the file, or a
-            following ``Resize`` would silently stretch a wrong-sized map).
+            label map can be read, has the RGB image's size and is a single-channel
+            map that stock ``LoadAnnotations`` reads without loss (no colour map, no
+            16-bit ids above 255): see :func:`check_label_map`. Stock loading would
+            otherwise fail without naming the file, or silently stretch, flatten or
+            wrap the labels.
+        x_dtype: the dtype the X files must have ('uint8', 'uint16' or 'float32'),
+            e.g. when the preprocessor's ``x_mean`` / ``x_std`` are in 8-bit units;
+            ``None`` accepts any. A file of another bit depth is an error naming it.
         backend_args: mmengine file backend arguments.
     """
 
@@ -96,8 +168,13 @@ class LoadRGBXImageFromFile(BaseTransform):
                  imdecode_backend: str = 'cv2', x_channels: Optional[int] = None,
                  x_kind: Optional[str] = None, resize_x_to_rgb: bool = False,
                  x_interpolation: str = 'nearest', check_label: bool = True,
+                 x_dtype: Optional[str] = None,
                  backend_args: Optional[dict] = None) -> None:
         check_x_options(x_channels, x_kind)
+        if x_dtype not in (None, 'uint8', 'uint16', 'float32'):
+            raise ValueError(f"x_dtype must be None, 'uint8', 'uint16' or 'float32', "
+                             f'got {x_dtype!r}')
+        self.x_dtype = x_dtype
         self.to_float32 = to_float32
         self.color_type = color_type
         self.imdecode_backend = imdecode_backend
@@ -118,6 +195,12 @@ class LoadRGBXImageFromFile(BaseTransform):
                 f'For MFNet-style RGBA files use the MFNet dataset / converter.')
         if x.ndim == 3 and x.shape[2] == 3:
             x = x[..., ::-1]  # cv2 decodes BGR; keep a 3-channel X in RGB order
+        if self.x_dtype is not None and str(x.dtype) != self.x_dtype:
+            raise ValueError(
+                f'X image {x_path} is {x.dtype} but the pipeline expects {self.x_dtype} '
+                f'X files (LoadRGBXImageFromFile(x_dtype=...)): the data preprocessor\'s '
+                f'x_mean / x_std are in {self.x_dtype} units. Use the config made for '
+                f'{x.dtype} data or convert the files.')
         return self.prepare_x(x, f'X image {x_path}')
 
     def prepare_x(self, x: np.ndarray, what: str) -> np.ndarray:
@@ -130,6 +213,7 @@ class LoadRGBXImageFromFile(BaseTransform):
                              f'(H, W, 3)')
         if x.dtype not in (np.uint8, np.uint16, np.float32):
             raise TypeError(f'{what} has dtype {x.dtype}; expected uint8, uint16 or float32')
+        check_finite(x, what)
         if self.x_channels == 3 and x.ndim == 2:
             x = np.repeat(x[..., None], 3, axis=2)
         elif self.x_channels == 1 and x.ndim == 3:
@@ -180,14 +264,28 @@ class LoadRGBXImageFromFile(BaseTransform):
                 f'LoadRGBXImageFromFile needs results["img_path"] and results["x_path"], '
                 f'got keys {sorted(results)}; RGBX datasets set x_path from '
                 f'data_prefix["x_path"] (seg) or data_prefix["x"] (COCO)')
+        rgb = self.load_rgb(img_path)  # RGB first: its errors come first
+        return self._stack_checked(results, rgb, self._load_x(x_path))
+
+    def load_rgb(self, img_path: str) -> np.ndarray:
+        """Decode the RGB file (BGR order, EXIF orientation ignored): (H, W, C)."""
         rgb = decode_image(read_bytes(img_path, 'RGB image', self.backend_args), img_path,
-                           'RGB image', flag=self.color_type, backend=self.imdecode_backend)
-        if rgb.ndim == 2:
-            rgb = rgb[..., None]
-        x = self._load_x(x_path)
+                           'RGB image', flag=ignore_orientation_flag(self.color_type),
+                           backend=self.imdecode_backend)
+        return rgb[..., None] if rgb.ndim == 2 else rgb
+
+    def transform_with_x(self, results: dict, x: np.ndarray) -> dict:
+        """Load ``results['img_path']``, check the label map and stack the given X
+        ((H, W, Cx), already through :meth:`prepare_x`); ``results['x_path']``
+        names X in errors."""
+        return self._stack_checked(results, self.load_rgb(results['img_path']), x)
+
+    def _stack_checked(self, results: dict, rgb: np.ndarray, x: np.ndarray) -> dict:
         if self.check_label and results.get('seg_map_path') and self.backend_args is None:
-            check_label_size(results['seg_map_path'], rgb.shape[:2])
-        return self.stack(rgb, x, results, f'RGB image {img_path}', f'X image {x_path}')
+            check_label_map(results['seg_map_path'], rgb.shape[:2],
+                            check_ids=not results.get('sod_mask', False))
+        return self.stack(rgb, x, results, f'RGB image {results["img_path"]}',
+                          f'X image {results.get("x_path")}')
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(to_float32={self.to_float32}, '

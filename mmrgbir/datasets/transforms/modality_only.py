@@ -3,7 +3,7 @@
 from typing import List, Union
 
 from mmrgbir.registry import TRANSFORMS
-from mmrgbir.structures import modality_slice
+from mmrgbir.structures import find_modality, modality_slice
 from .wrappers import RGBOnly, XOnly
 
 
@@ -34,6 +34,11 @@ class ModalityOnly(XOnly):
 
     def _slice(self, layout: dict) -> slice:
         return modality_slice(layout, self.modality)
+
+    def _stored_dtype(self, layout: dict, part) -> str:
+        # the modality's own file dtype: an 8-bit thermal part of a float32 stack
+        # (next to 16-bit depth) is still 8-bit data
+        return str(find_modality(layout, self.modality).get('dtype', part.dtype))
 
     def transform(self, results: dict):
         if self._rgb is not None:

@@ -14,7 +14,7 @@ import numpy as np
 
 from mmrgbir.registry import TRANSFORMS
 from mmrgbir.structures import X_KINDS, make_multimodal_layout
-from .loading import LoadRGBXImageFromFile, check_label_size, decode_image, read_bytes
+from .loading import LoadRGBXImageFromFile, check_label_map
 
 
 @TRANSFORMS.register_module()
@@ -87,12 +87,9 @@ class LoadMultiModalImageFromFile(LoadRGBXImageFromFile):
             raise KeyError(f'LoadMultiModalImageFromFile: {results["img_path"]} has no '
                            f'path for {missing} (modality_paths: {sorted(paths)})')
         img_path = results['img_path']
-        rgb = decode_image(read_bytes(img_path, 'RGB image', self.backend_args), img_path,
-                           'RGB image', flag=self.color_type, backend=self.imdecode_backend)
-        if rgb.ndim == 2:
-            rgb = rgb[..., None]
+        rgb = self.load_rgb(img_path)
         if self.check_label and results.get('seg_map_path') and self.backend_args is None:
-            check_label_size(results['seg_map_path'], rgb.shape[:2])
+            check_label_map(results['seg_map_path'], rgb.shape[:2])
         parts, arrays = [], []
         for m in self.modalities:
             arr = self._load_modality(m, paths[m])

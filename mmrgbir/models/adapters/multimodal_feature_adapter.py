@@ -37,7 +37,8 @@ class MultimodalFeatureAdapter(nn.Module):
             frozen attention, as published.
         bias: bias of the prompt key/value and reduction Linears (published: the
             frozen attention's ``qkv_bias``, True).
-        norm_eps: epsilon of the prompt LayerNorm.
+        norm_eps: epsilon of the prompt LayerNorm (1e-6: published, it is built with
+            the MiT blocks' ``norm_layer``).
         attn_drop: dropout on the prompt attention weights.
         proj_drop: dropout after the output projection.
 

@@ -7,31 +7,43 @@ maps, and 1x1 projections plus a learned level embedding turn them into one toke
 sequence that the supplementary feature injectors attend to.
 """
 import math
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
+from mmcv.cnn import build_norm_layer
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmrgbir.models.utils.recompute import checkpoint_module
 
 __all__ = ['ConvStem', 'GroupedMultiKernelGatedMix', 'MultiModalFeaturePool']
 
 
-def conv_bn_relu(in_channels: int, out_channels: int, stride: int = 1) -> nn.Sequential:
-    """3x3 conv (no bias) -> BatchNorm -> ReLU."""
+DEFAULT_NORM_CFG = dict(type='BN', requires_grad=True)
+
+
+def conv_bn_relu(in_channels: int, out_channels: int, stride: int = 1,
+                 norm_cfg: Optional[dict] = None) -> nn.Sequential:
+    """3x3 conv (no bias) -> norm (``norm_cfg``, BatchNorm by default) -> ReLU.
+
+    The norm is always child ``1`` of the returned ``nn.Sequential``, so its state-dict
+    keys do not depend on the norm type (BN and SyncBN checkpoints load alike).
+    """
+    norm = build_norm_layer(norm_cfg or DEFAULT_NORM_CFG, out_channels)[1]
     return nn.Sequential(
         nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
-        nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+        norm, nn.ReLU(inplace=True))
 
 
 class ConvStem(nn.Sequential):
-    """(B, 3, H, W) -> (B, C, H/4, W/4): conv s2, conv, conv (each BN-ReLU), max-pool s2."""
+    """(B, 3, H, W) -> (B, C, H/4, W/4): conv s2, conv, conv (each norm-ReLU), max-pool s2."""
 
-    def __init__(self, in_channels: int = 3, channels: int = 64):
+    def __init__(self, in_channels: int = 3, channels: int = 64,
+                 norm_cfg: Optional[dict] = None):
         super().__init__(
-            conv_bn_relu(in_channels, channels, stride=2),
-            conv_bn_relu(channels, channels),
-            conv_bn_relu(channels, channels),
+            conv_bn_relu(in_channels, channels, stride=2, norm_cfg=norm_cfg),
+            conv_bn_relu(channels, channels, norm_cfg=norm_cfg),
+            conv_bn_relu(channels, channels, norm_cfg=norm_cfg),
             nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
 
 
@@ -87,6 +99,10 @@ class MultiModalFeaturePool(nn.Module):
         with_cp: recompute the pool in backward instead of storing its activations
             (the stems run at 1/2 and 1/4 resolution: ~0.5 GiB at 768 x 768 for a
             few % more compute); BatchNorm statistics are still updated once.
+        norm_cfg: norm of the stems and the pyramid convs (mmcv config). Default
+            ``dict(type='BN')``; the official multi-GPU runs use SyncBN
+            (``dict(type='SyncBN')``), which the mmengine Runner turns back into BN
+            when it trains without distribution.
 
     Forward:
         rgb (B, 3, H, W), ir (B, 3, H, W) ->
@@ -98,16 +114,16 @@ class MultiModalFeaturePool(nn.Module):
 
     def __init__(self, embed_dim: int = 768, channels: int = 64,
                  kernel_sizes: Sequence[int] = (3, 3, 5, 7), in_channels: int = 3,
-                 with_cp: bool = False):
+                 with_cp: bool = False, norm_cfg: Optional[dict] = None):
         super().__init__()
         self.with_cp = with_cp
-        self.rgb_stem = ConvStem(in_channels, channels)
-        self.ir_stem = ConvStem(in_channels, channels)
+        self.rgb_stem = ConvStem(in_channels, channels, norm_cfg)
+        self.ir_stem = ConvStem(in_channels, channels, norm_cfg)
         self.mix = GroupedMultiKernelGatedMix(channels, kernel_sizes)
         widths = (2 * channels, 4 * channels, 4 * channels)
-        self.down8 = conv_bn_relu(channels, widths[0], stride=2)
-        self.down16 = conv_bn_relu(widths[0], widths[1], stride=2)
-        self.down32 = conv_bn_relu(widths[1], widths[2], stride=2)
+        self.down8 = conv_bn_relu(channels, widths[0], stride=2, norm_cfg=norm_cfg)
+        self.down16 = conv_bn_relu(widths[0], widths[1], stride=2, norm_cfg=norm_cfg)
+        self.down32 = conv_bn_relu(widths[1], widths[2], stride=2, norm_cfg=norm_cfg)
         self.proj8 = nn.Conv2d(widths[0], embed_dim, 1)
         self.proj16 = nn.Conv2d(widths[1], embed_dim, 1)
         self.proj32 = nn.Conv2d(widths[2], embed_dim, 1)
@@ -123,7 +139,7 @@ class MultiModalFeaturePool(nn.Module):
                 nn.init.normal_(m.weight, 0.0, math.sqrt(2.0 / fan_out))
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
+            elif isinstance(m, (_BatchNorm, nn.GroupNorm)):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
         nn.init.normal_(self.level_embed)

@@ -28,14 +28,16 @@ class OverlapPatchEmbed(nn.Module):
         patch_size: conv kernel size (7 at stage 1, 3 afterwards); padding is
             ``patch_size // 2`` so that the patches overlap.
         stride: conv stride (4 at stage 1, 2 afterwards).
-        norm_eps: LayerNorm epsilon.
+        norm_eps: LayerNorm epsilon (1e-5, PyTorch's default, as in NVIDIA's
+            SegFormer and in DPLNet: their patch embeddings build a plain
+            ``nn.LayerNorm(C)``).
 
     Shapes: ``(B, in_channels, H, W) -> (B, H'*W', C), (H', W')`` with
     ``H' = floor((H + 2 * (patch_size // 2) - patch_size) / stride) + 1``.
     """
 
     def __init__(self, in_channels: int, embed_dims: int, patch_size: int = 7,
-                 stride: int = 4, norm_eps: float = 1e-6):
+                 stride: int = 4, norm_eps: float = 1e-5):
         super().__init__()
         self.proj = nn.Conv2d(in_channels, embed_dims, kernel_size=patch_size,
                               stride=stride, padding=patch_size // 2)
@@ -67,7 +69,7 @@ class MultimodalPromptGenerator(nn.Module):
         patch_size: kernel of the copied overlapping patch embedding (7 / 3).
         stride: stride of the copied overlapping patch embedding (4 / 2).
         reduction: hidden width of the fusion is ``C // reduction`` (published: 4).
-        norm_eps: LayerNorm epsilon of the patch embedding.
+        norm_eps: LayerNorm epsilon of the patch embedding (1e-5, as published).
 
     The patch embedding is a fresh, trainable module with the frozen one's
     architecture (published: randomly initialised, not copied from the RGB weights);
@@ -76,7 +78,7 @@ class MultimodalPromptGenerator(nn.Module):
     """
 
     def __init__(self, in_channels: int, embed_dims: int, patch_size: int = 7,
-                 stride: int = 4, reduction: int = 4, norm_eps: float = 1e-6):
+                 stride: int = 4, reduction: int = 4, norm_eps: float = 1e-5):
         super().__init__()
         if embed_dims % reduction:
             raise ValueError(f'MultimodalPromptGenerator: embed_dims={embed_dims} is not '

@@ -74,14 +74,13 @@ class InjectionGate(nn.Module):
 
     ``z = sigmoid(Linear(2C -> C)([mean_tokens(new); mean_tokens(prev)]))`` and the
     result is ``(1 - z) * prev + z * new`` (one gate vector per image, broadcast over
-    the tokens).
+    the tokens). ``fc`` keeps ``nn.Linear``'s default initialisation, as in the official
+    code (whose adapter initialisation covers the pool and the injectors, not the gates).
     """
 
     def __init__(self, dim: int = 768):
         super().__init__()
         self.fc = nn.Linear(2 * dim, dim)
-        nn.init.trunc_normal_(self.fc.weight, std=0.02)
-        nn.init.zeros_(self.fc.bias)
 
     def forward(self, new: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
         """(B, N, C) x 2 -> (B, N, C)."""

@@ -13,7 +13,7 @@ trainable prompt paths adapt it to RGB + X (depth or thermal):
 
 The frozen MiT is written here (not taken from mmseg) because MFA needs the projected
 query of each attention and mmseg's attention hides it inside ``nn.MultiheadAttention``.
-It loads both weight formats, one key-map function each:
+It loads three weight formats, one key-map function each:
 
 * NVIDIA SegFormer (``patch_embed1.proj.weight``, ``block1.0.attn.q.weight``,
   ``block1.0.attn.kv.weight``, ``block1.0.mlp.fc1.weight``, ``norm1.weight``; the
@@ -21,14 +21,27 @@ It loads both weight formats, one key-map function each:
   ImageNet ``mit_b5.pth``): :func:`nvidia_mit_to_ours`;
 * mmseg 1.x ``MixVisionTransformer`` (``layers.0.0.projection.weight``,
   ``layers.0.1.0.attn.attn.in_proj_weight`` fused q/k/v, 1x1-conv FFN):
-  :func:`mmseg_mit_to_ours`.
+  :func:`mmseg_mit_to_ours`;
+* ours (``patch_embeds.0.proj.weight``, ``stages.0.0.attn.q.weight``, optionally under
+  ``backbone.``), the file that ``tools/model_converters/mit2mmrgbir.py`` writes.
+
+Every LayerNorm has the epsilon of the official code (NVIDIA's SegFormer, which DPLNet
+builds on): 1e-5 (``nn.LayerNorm``'s default) in the patch embeddings of the RGB path
+and of the prompt generators and in the spatial-reduction norms of the attentions,
+1e-6 (the ``norm_layer`` of ``mit_b5``) in the block norms, the stage norms and the
+prompt norms of the feature adapters.
+
+The frozen MiT never trains from its random initialisation by accident: without a
+``pretrained`` file the build stops (:func:`require_frozen_weights`) unless
+``allow_random_frozen`` says where else the weights come from.
 
 The output is the 4 stage maps ``(B, C_i, H/4, W/4) ... (B, C_i, H/32, W/32)``, the
-input of mmseg's stock ``SegformerHead``.
+input of :class:`~mmrgbir.models.decode_heads.DPLNetHead` (the official decode head) or
+of mmseg's stock ``SegformerHead``.
 """
 import re
 from functools import partial
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -42,6 +55,7 @@ from mmrgbir.models.adapters.multimodal_prompt_generator import (MultimodalPromp
                                                                  OverlapPatchEmbed,
                                                                  tokens_to_map)
 from mmrgbir.models.utils.freeze import FrozenBackboneMixin
+from mmrgbir.models.utils.frozen_weights import AllowRandomFrozen, require_frozen_weights
 from mmrgbir.models.utils.pretrained import load_pretrained
 from mmrgbir.registry import MODELS
 
@@ -75,14 +89,15 @@ class EfficientSelfAttention(nn.Module):
     Keys and values come from the tokens spatially reduced by a strided conv
     (``sr_ratio``) and a LayerNorm; with ``sr_ratio == 1`` they come from the tokens.
     An optional ``feature_adapter`` (DPLNet's MFA) receives the projected query and
-    its output is added to the attention output.
+    its output is added to the attention output. ``sr_norm_eps`` is the epsilon of the
+    spatial-reduction LayerNorm (1e-5 in the official code).
 
     Shapes: ``forward(x (B, N, C), hw=(H, W), prompt_tokens) -> (B, N, C)``.
     """
 
     def __init__(self, embed_dims: int, num_heads: int, sr_ratio: int = 1,
                  qkv_bias: bool = True, attn_drop: float = 0.0, proj_drop: float = 0.0,
-                 norm_eps: float = 1e-6, feature_adapter: Optional[nn.Module] = None):
+                 sr_norm_eps: float = 1e-5, feature_adapter: Optional[nn.Module] = None):
         super().__init__()
         if embed_dims % num_heads:
             raise ValueError(f'embed_dims={embed_dims} not divisible by num_heads={num_heads}')
@@ -97,7 +112,7 @@ class EfficientSelfAttention(nn.Module):
         self.proj_drop = nn.Dropout(proj_drop)
         if sr_ratio > 1:
             self.sr = nn.Conv2d(embed_dims, embed_dims, kernel_size=sr_ratio, stride=sr_ratio)
-            self.sr_norm = nn.LayerNorm(embed_dims, eps=norm_eps)
+            self.sr_norm = nn.LayerNorm(embed_dims, eps=sr_norm_eps)
         self.feature_adapter = feature_adapter
 
     def _split_heads(self, x: torch.Tensor) -> torch.Tensor:
@@ -144,16 +159,20 @@ class MixFFN(nn.Module):
 
 
 class MiTBlock(nn.Module):
-    """Pre-norm transformer block of MiT: ``x + attn(LN(x))``, ``x + ffn(LN(x))``."""
+    """Pre-norm transformer block of MiT: ``x + attn(LN(x))``, ``x + ffn(LN(x))``.
+
+    ``norm_eps``: epsilon of ``norm1`` / ``norm2`` (1e-6); ``sr_norm_eps``: of the
+    attention's spatial-reduction norm (1e-5).
+    """
 
     def __init__(self, embed_dims: int, num_heads: int, sr_ratio: int, mlp_ratio: int = 4,
                  qkv_bias: bool = True, drop: float = 0.0, attn_drop: float = 0.0,
-                 drop_path: float = 0.0, norm_eps: float = 1e-6,
+                 drop_path: float = 0.0, norm_eps: float = 1e-6, sr_norm_eps: float = 1e-5,
                  feature_adapter: Optional[nn.Module] = None):
         super().__init__()
         self.norm1 = nn.LayerNorm(embed_dims, eps=norm_eps)
         self.attn = EfficientSelfAttention(embed_dims, num_heads, sr_ratio, qkv_bias,
-                                           attn_drop, drop, norm_eps, feature_adapter)
+                                           attn_drop, drop, sr_norm_eps, feature_adapter)
         self.norm2 = nn.LayerNorm(embed_dims, eps=norm_eps)
         self.ffn = MixFFN(embed_dims, mlp_ratio * embed_dims, drop)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
@@ -206,34 +225,39 @@ _NVIDIA_BLOCK_RENAMES = (('attn.norm.', 'attn.sr_norm.'), ('mlp.dwconv.dwconv.',
                          ('mlp.fc1.', 'ffn.fc1.'), ('mlp.fc2.', 'ffn.fc2.'))
 
 
-def nvidia_mit_to_ours(state_dict: StateDict) -> StateDict:
-    """NVIDIA SegFormer MiT names -> :class:`DPLNetMiT` names (tensors unchanged).
+def nvidia_mit_key(key: str) -> Optional[str]:
+    """One NVIDIA SegFormer MiT name -> ours, ``None`` for a name of no MiT tensor.
 
     ``patch_embed{s}.*`` -> ``patch_embeds.{s-1}.*``; ``block{s}.{j}.*`` ->
     ``stages.{s-1}.{j}.*`` (``attn.norm`` -> ``attn.sr_norm``, ``mlp.*`` -> ``ffn.*``,
     ``mlp.dwconv.dwconv`` -> ``ffn.dwconv``); ``norm{s}.*`` -> ``stage_norms.{s-1}.*``.
-    Unknown names are passed through (and reported as unexpected by the loader).
+    Tensors keep their layout (the NVIDIA MiT and ours are the same modules).
     """
+    m = re.fullmatch(r'patch_embed(\d)\.((?:proj|norm)\.(?:weight|bias))', key)
+    if m:
+        return f'patch_embeds.{int(m[1]) - 1}.{m[2]}'
+    m = re.fullmatch(r'block(\d)\.(\d+)\.(.+)', key)
+    if m:
+        rest = m[3]
+        for old, new in _NVIDIA_BLOCK_RENAMES:
+            if rest.startswith(old):
+                rest = new + rest[len(old):]
+                break
+        return f'stages.{int(m[1]) - 1}.{m[2]}.{rest}'
+    m = re.fullmatch(r'norm(\d)\.(weight|bias)', key)
+    if m:
+        return f'stage_norms.{int(m[1]) - 1}.{m[2]}'
+    return None
+
+
+def nvidia_mit_to_ours(state_dict: StateDict) -> StateDict:
+    """NVIDIA SegFormer MiT names -> :class:`DPLNetMiT` names (tensors unchanged), by
+    :func:`nvidia_mit_key`. Unknown names are passed through (and reported as
+    unexpected by the loader)."""
     out = {}
     for key, value in _backbone_part(state_dict).items():
-        m = re.fullmatch(r'patch_embed(\d)\.(.+)', key)
-        if m:
-            out[f'patch_embeds.{int(m[1]) - 1}.{m[2]}'] = value
-            continue
-        m = re.fullmatch(r'block(\d)\.(\d+)\.(.+)', key)
-        if m:
-            rest = m[3]
-            for old, new in _NVIDIA_BLOCK_RENAMES:
-                if rest.startswith(old):
-                    rest = new + rest[len(old):]
-                    break
-            out[f'stages.{int(m[1]) - 1}.{m[2]}.{rest}'] = value
-            continue
-        m = re.fullmatch(r'norm(\d)\.(weight|bias)', key)
-        if m:
-            out[f'stage_norms.{int(m[1]) - 1}.{m[2]}'] = value
-            continue
-        out[key] = value
+        new = nvidia_mit_key(key)
+        out[key if new is None else new] = value
     return out
 
 
@@ -242,8 +266,12 @@ _MMSEG_BLOCK_RENAMES = (('attn.attn.out_proj.', 'attn.proj.'), ('attn.norm.', 'a
                         ('ffn.layers.4.', 'ffn.fc2.'))
 
 
-def mmseg_mit_to_ours(state_dict: StateDict) -> StateDict:
-    """mmseg 1.x ``MixVisionTransformer`` names -> :class:`DPLNetMiT` names.
+Items = List[Tuple[str, torch.Tensor]]
+
+
+def mmseg_mit_items(key: str, value: torch.Tensor) -> Optional[Items]:
+    """One mmseg 1.x ``MixVisionTransformer`` tensor -> ``[(our name, tensor), ...]``,
+    ``None`` for a name of no MiT tensor.
 
     ``layers.{s}.0`` (PatchEmbed: ``projection``, ``norm``) -> ``patch_embeds.{s}``
     (``proj``, ``norm``); ``layers.{s}.1.{j}`` -> ``stages.{s}.{j}`` with the fused
@@ -253,59 +281,109 @@ def mmseg_mit_to_ours(state_dict: StateDict) -> StateDict:
     weight squeezed to Linear), ``ffn.dwconv``, ``ffn.fc2``; ``layers.{s}.2`` ->
     ``stage_norms.{s}``.
     """
+    m = re.fullmatch(r'layers\.(\d+)\.0\.(projection|norm)\.(weight|bias)', key)
+    if m:
+        name = 'proj' if m[2] == 'projection' else 'norm'
+        return [(f'patch_embeds.{m[1]}.{name}.{m[3]}', value)]
+    m = re.fullmatch(r'layers\.(\d+)\.1\.(\d+)\.(.+)', key)
+    if m:
+        prefix, rest = f'stages.{m[1]}.{m[2]}.', m[3]
+        fused = re.fullmatch(r'attn\.attn\.in_proj_(weight|bias)', rest)
+        if fused:
+            c = value.shape[0] // 3
+            return [(f'{prefix}attn.q.{fused[1]}', value[:c].clone()),
+                    (f'{prefix}attn.kv.{fused[1]}', value[c:].clone())]
+        for old, new in _MMSEG_BLOCK_RENAMES:
+            if rest.startswith(old):
+                rest = new + rest[len(old):]
+                break
+        if rest in ('ffn.fc1.weight', 'ffn.fc2.weight') and value.dim() == 4:
+            value = value.flatten(1)   # 1x1 conv (O, I, 1, 1) -> Linear (O, I)
+        return [(prefix + rest, value)]
+    m = re.fullmatch(r'layers\.(\d+)\.2\.(weight|bias)', key)
+    if m:
+        return [(f'stage_norms.{m[1]}.{m[2]}', value)]
+    return None
+
+
+def mmrgbir_mit_key(key: str) -> Optional[str]:
+    """Our own names (the converter's output): unchanged; ``None`` for a name of no
+    MiT tensor of :class:`DPLNetMiT` (its prompts load too when present)."""
+    if re.match(r'(patch_embeds|stages|stage_norms|prompt_generators)\.\d', key) or \
+            key == 'prompt_tokens':
+        return key
+    return None
+
+
+def _single(key_fn: Callable[[str], Optional[str]]) -> Callable[[str, torch.Tensor],
+                                                                Optional[Items]]:
+    def items(key, value):
+        new = key_fn(key)
+        return None if new is None else [(new, value)]
+    return items
+
+
+#: per-tensor maps of each format: ``(name, tensor) -> [(our name, tensor)] or None``
+MIT_ITEM_MAPS = {'nvidia': _single(nvidia_mit_key), 'mmseg': mmseg_mit_items,
+                 'mmrgbir': _single(mmrgbir_mit_key)}
+
+
+def _map_items(state_dict: StateDict, fmt: str) -> StateDict:
     out = {}
     for key, value in _backbone_part(state_dict).items():
-        m = re.fullmatch(r'layers\.(\d+)\.0\.(projection|norm)\.(.+)', key)
-        if m:
-            name = 'proj' if m[2] == 'projection' else 'norm'
-            out[f'patch_embeds.{m[1]}.{name}.{m[3]}'] = value
-            continue
-        m = re.fullmatch(r'layers\.(\d+)\.1\.(\d+)\.(.+)', key)
-        if m:
-            prefix, rest = f'stages.{m[1]}.{m[2]}.', m[3]
-            fused = re.fullmatch(r'attn\.attn\.in_proj_(weight|bias)', rest)
-            if fused:
-                c = value.shape[0] // 3
-                out[f'{prefix}attn.q.{fused[1]}'] = value[:c].clone()
-                out[f'{prefix}attn.kv.{fused[1]}'] = value[c:].clone()
-                continue
-            for old, new in _MMSEG_BLOCK_RENAMES:
-                if rest.startswith(old):
-                    rest = new + rest[len(old):]
-                    break
-            if rest in ('ffn.fc1.weight', 'ffn.fc2.weight') and value.dim() == 4:
-                value = value.flatten(1)   # 1x1 conv (O, I, 1, 1) -> Linear (O, I)
-            out[prefix + rest] = value
-            continue
-        m = re.fullmatch(r'layers\.(\d+)\.2\.(weight|bias)', key)
-        if m:
-            out[f'stage_norms.{m[1]}.{m[2]}'] = value
-            continue
-        out[key] = value
+        items = MIT_ITEM_MAPS[fmt](key, value)
+        for new, tensor in (items if items is not None else [(key, value)]):
+            out[new] = tensor
     return out
 
 
-MIT_KEY_MAPS = {'nvidia': nvidia_mit_to_ours, 'mmseg': mmseg_mit_to_ours}
+def mmseg_mit_to_ours(state_dict: StateDict) -> StateDict:
+    """mmseg 1.x ``MixVisionTransformer`` names -> :class:`DPLNetMiT` names, by
+    :func:`mmseg_mit_items`. Unknown names are passed through (and reported as
+    unexpected by the loader)."""
+    return _map_items(state_dict, 'mmseg')
+
+
+def mmrgbir_mit_to_ours(state_dict: StateDict) -> StateDict:
+    """Our own names (``tools/model_converters/mit2mmrgbir.py``): unchanged."""
+    return _map_items(state_dict, 'mmrgbir')
+
+
+MIT_KEY_MAPS = {'nvidia': nvidia_mit_to_ours, 'mmseg': mmseg_mit_to_ours,
+                'mmrgbir': mmrgbir_mit_to_ours}
+MIT_FORMATS = ('nvidia', 'mmseg', 'mmrgbir', 'auto')
 
 
 def detect_mit_format(state_dict: StateDict) -> str:
-    """``'nvidia'`` or ``'mmseg'`` from the checkpoint's names."""
+    """``'nvidia'``, ``'mmseg'`` or ``'mmrgbir'`` from the checkpoint's names."""
     keys = list(_backbone_part(state_dict))
     if any(re.match(r'(patch_embed\d|block\d)\.', k) for k in keys):
         return 'nvidia'
     if any(re.match(r'layers\.\d+\.[012]\.', k) for k in keys):
         return 'mmseg'
-    raise KeyError(f'unknown MiT checkpoint format; first names: {keys[:5]}')
+    if any(re.match(r'(patch_embeds|stages)\.\d+\.', k) for k in keys):
+        return 'mmrgbir'
+    raise KeyError(f'unknown MiT checkpoint format (neither NVIDIA SegFormer, mmseg nor '
+                   f'mmrgbir names); first names: {keys[:5]}')
 
 
 def mit_to_ours(state_dict: StateDict, fmt: str = 'auto') -> StateDict:
-    """Map a MiT checkpoint of format ``fmt`` (``'nvidia'``, ``'mmseg'``, ``'auto'``)."""
+    """Map a MiT checkpoint of format ``fmt`` (``'nvidia'``, ``'mmseg'``,
+    ``'mmrgbir'``, ``'auto'``)."""
     if fmt == 'auto':
         fmt = detect_mit_format(state_dict)
     if fmt not in MIT_KEY_MAPS:
-        raise ValueError(f"pretrained_format must be one of 'nvidia', 'mmseg', 'auto'; "
-                         f'got {fmt!r}')
+        raise ValueError(f'pretrained_format must be one of {MIT_FORMATS}; got {fmt!r}')
     return MIT_KEY_MAPS[fmt](state_dict)
+
+
+def frozen_mit_keys(keys) -> List[str]:
+    """The keys of the frozen MiT among ``keys`` (state-dict names of
+    :class:`DPLNetMiT`): patch embeddings, blocks without their feature adapters, stage
+    norms. These are what MiT / SegFormer weights must provide."""
+    return [k for k in keys
+            if k.startswith(('patch_embeds.', 'stages.', 'stage_norms.'))
+            and '.feature_adapter.' not in k]
 
 
 # --------------------------------------------------------------------------------------
@@ -330,14 +408,26 @@ class DPLNetMiT(FrozenBackboneMixin, BaseModule):
         drop_rate, attn_drop_rate: dropout rates (0).
         drop_path_rate: stochastic depth, linear over all blocks (0.1); stays active
             on the frozen blocks during training, as published.
-        norm_eps: epsilon of every LayerNorm (1e-6, as mmseg's MiT; NVIDIA's code uses
-            1e-5 in the patch-embedding and spatial-reduction norms, a negligible
-            difference).
+        norm_eps: epsilon of the block norms, the stage norms and the feature
+            adapters' prompt norms (1e-6, as published).
+        patch_norm_eps: epsilon of the patch-embedding norms, of the RGB path and of
+            the prompt generators (1e-5, as published: NVIDIA's plain
+            ``nn.LayerNorm``; mmseg's MiT uses 1e-6 there).
+        sr_norm_eps: epsilon of the attentions' spatial-reduction norms (1e-5, as
+            published; mmseg's MiT uses 1e-6).
         out_indices: stages whose maps are returned.
         with_cp: gradient checkpointing of every block (saves memory when training).
-        pretrained: local path of MiT / SegFormer weights (NVIDIA or mmseg names),
-            loaded by :meth:`init_weights`.
-        pretrained_format: ``'nvidia'``, ``'mmseg'`` or ``'auto'`` (from the names).
+        pretrained: local path of MiT / SegFormer weights (NVIDIA, mmseg or mmrgbir
+            names), loaded by :meth:`init_weights`. Required unless
+            ``allow_random_frozen`` (published: NVIDIA's
+            ``segformer.b5.640x640.ade.160k.pth``; see docs/methods.md).
+        pretrained_format: ``'nvidia'``, ``'mmseg'``, ``'mmrgbir'`` or ``'auto'``
+            (from the names).
+        allow_random_frozen: ``False`` (default): building without an existing
+            ``pretrained`` file is an error; ``True``: the frozen MiT may stay random
+            (tests, tiny configs, parameter counts); ``'checkpoint'``: a complete
+            checkpoint loaded after the build supplies it (set by tools/train.py and
+            tools/test.py, which then check the checkpoint).
         trainable: override of :attr:`trainable_patterns` (regexes on parameter names).
         init_cfg: mmengine initialisation config.
 
@@ -369,13 +459,26 @@ class DPLNetMiT(FrozenBackboneMixin, BaseModule):
                  attn_drop_rate: float = 0.0,
                  drop_path_rate: float = 0.1,
                  norm_eps: float = 1e-6,
+                 patch_norm_eps: float = 1e-5,
+                 sr_norm_eps: float = 1e-5,
                  out_indices: Sequence[int] = (0, 1, 2, 3),
                  with_cp: bool = False,
                  pretrained: Optional[str] = None,
                  pretrained_format: str = 'auto',
+                 allow_random_frozen: AllowRandomFrozen = False,
                  trainable: Optional[Sequence[str]] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
+        if pretrained is not None and not isinstance(pretrained, str):
+            raise TypeError(f'pretrained must be a path or None, got {type(pretrained)}')
+        # before anything is built: a frozen MiT without weights must not train
+        require_frozen_weights(
+            type(self).__name__, pretrained, allow_random_frozen,
+            weights=f'SegFormer MiT-{arch.upper()} weights (published: NVIDIA\'s '
+                    f'segformer.b5.640x640.ade.160k.pth; NVIDIA / mmseg MiT files work too)',
+            converter='python tools/model_converters/mit2mmrgbir.py SRC '
+                      'checkpoints/mit-b5_segformer-ade20k-640x640.pth')
+        self.allow_random_frozen = allow_random_frozen
         if arch not in MIT_SETTINGS:
             raise ValueError(f'arch must be one of {sorted(MIT_SETTINGS)}, got {arch!r}')
         settings = dict(MIT_SETTINGS[arch])
@@ -388,11 +491,9 @@ class DPLNetMiT(FrozenBackboneMixin, BaseModule):
                                  f'got {settings[name]}')
         if x_channels not in (1, 3):
             raise ValueError(f'x_channels must be 1 or 3, got {x_channels}')
-        if pretrained_format not in ('nvidia', 'mmseg', 'auto'):
-            raise ValueError(f"pretrained_format must be 'nvidia', 'mmseg' or 'auto', "
+        if pretrained_format not in MIT_FORMATS:
+            raise ValueError(f'pretrained_format must be one of {MIT_FORMATS}, '
                              f'got {pretrained_format!r}')
-        if pretrained is not None and not isinstance(pretrained, str):
-            raise TypeError(f'pretrained must be a path or None, got {type(pretrained)}')
         self.arch = arch
         self.embed_dims = settings['embed_dims']
         self.num_heads = settings['num_heads']
@@ -416,10 +517,11 @@ class DPLNetMiT(FrozenBackboneMixin, BaseModule):
         for i, (dim, heads, depth, sr) in enumerate(
                 zip(self.embed_dims, self.num_heads, self.depths, self.sr_ratios)):
             self.patch_embeds.append(
-                OverlapPatchEmbed(in_ch, dim, PATCH_SIZES[i], PATCH_STRIDES[i], norm_eps))
+                OverlapPatchEmbed(in_ch, dim, PATCH_SIZES[i], PATCH_STRIDES[i],
+                                  patch_norm_eps))
             self.stages.append(nn.ModuleList([
                 MiTBlock(dim, heads, sr, mlp_ratio, qkv_bias, drop_rate, attn_drop_rate,
-                         dpr[cur + j], norm_eps,
+                         dpr[cur + j], norm_eps, sr_norm_eps,
                          feature_adapter=MultimodalFeatureAdapter(
                              dim, heads, prompt_dim, mfa_reduction, bias=qkv_bias,
                              norm_eps=norm_eps, attn_drop=attn_drop_rate,
@@ -436,7 +538,8 @@ class DPLNetMiT(FrozenBackboneMixin, BaseModule):
         in_ch = 3
         for i, dim in enumerate(self.embed_dims):
             self.prompt_generators.append(MultimodalPromptGenerator(
-                in_ch, dim, PATCH_SIZES[i], PATCH_STRIDES[i], mpg_reduction, norm_eps))
+                in_ch, dim, PATCH_SIZES[i], PATCH_STRIDES[i], mpg_reduction,
+                patch_norm_eps))
             in_ch = dim
 
         self._init_trainable(trainable)
@@ -453,7 +556,8 @@ class DPLNetMiT(FrozenBackboneMixin, BaseModule):
             self.load_mit_weights(self.pretrained, self.pretrained_format)
 
     def load_mit_weights(self, path: str, fmt: str = 'auto'):
-        """Load NVIDIA- or mmseg-format MiT / SegFormer weights into the frozen MiT.
+        """Load NVIDIA-, mmseg- or mmrgbir-format MiT / SegFormer weights into the
+        frozen MiT.
 
         Raises ``KeyError`` when a MiT tensor is missing from the checkpoint or has
         another shape (a frozen random tensor would silently ruin the model); the
@@ -461,9 +565,7 @@ class DPLNetMiT(FrozenBackboneMixin, BaseModule):
         the load report.
         """
         report = load_pretrained(self, path, key_map=partial(mit_to_ours, fmt=fmt))
-        mit_missing = [k for k in report.missing
-                       if k.startswith(('patch_embeds.', 'stages.', 'stage_norms.'))
-                       and '.feature_adapter.' not in k]
+        mit_missing = frozen_mit_keys(report.missing)
         if mit_missing or report.mismatched:
             raise KeyError(f'{path}: frozen MiT tensors missing or of another shape '
                            f'(wrong arch or format?): {mit_missing[:10]} '
@@ -506,4 +608,6 @@ class DPLNetMiT(FrozenBackboneMixin, BaseModule):
 
 
 __all__ = ['DPLNetMiT', 'EfficientSelfAttention', 'MixFFN', 'MiTBlock', 'MIT_SETTINGS',
-           'nvidia_mit_to_ours', 'mmseg_mit_to_ours', 'detect_mit_format', 'mit_to_ours']
+           'MIT_ITEM_MAPS', 'nvidia_mit_key', 'mmseg_mit_items', 'mmrgbir_mit_key',
+           'nvidia_mit_to_ours', 'mmseg_mit_to_ours', 'mmrgbir_mit_to_ours',
+           'detect_mit_format', 'mit_to_ours', 'frozen_mit_keys']

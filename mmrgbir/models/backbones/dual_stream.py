@@ -7,7 +7,7 @@ import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 
-from mmrgbir.models.utils.freeze import frozen_batchnorms
+from mmrgbir.models.utils.freeze import FrozenBatchNormMixin
 from mmrgbir.registry import MODELS
 
 
@@ -39,7 +39,7 @@ def _freeze(module: nn.Module) -> None:
 
 
 @MODELS.register_module()
-class DualStreamBackbone(BaseModule):
+class DualStreamBackbone(FrozenBatchNormMixin, BaseModule):
     """An RGB stream and an X stream of any registered backbone, fused per level.
 
     Input (B, 3 + Cx, H, W) -> the fusion neck's output, a tuple of L maps.
@@ -88,13 +88,6 @@ class DualStreamBackbone(BaseModule):
         rgb, x = split_rgbx(inputs, self.x_channels, name)
         x = match_channels(x, self.x_stream_channels, name)
         return self.fusion(self.rgb_backbone(rgb), self.x_backbone(x))
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if mode:
-            for m in frozen_batchnorms(self):
-                m.eval()
-        return self
 
 
 @MODELS.register_module()

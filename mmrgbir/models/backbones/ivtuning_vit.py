@@ -5,8 +5,9 @@ The frozen foundation model is a timm ``VisionTransformer`` or ``Eva`` built wit
 ``pretrained=False`` (weights come from a local file, see :func:`timm_vit_to_ours`).
 Trainable parts (``trainable_patterns``):
 
-* ``patch_embed_ir``: a copy of the patch embedding for the IR image (initialised
-  from the pretrained RGB patch embedding when ``pretrained`` is given);
+* ``patch_embed_ir``: the patch embedding of the IR image. As in the official code it
+  starts from PyTorch's default initialisation (``ir_patch_embed_init='random'``);
+  ``'copy_rgb'`` copies the pretrained RGB patch embedding;
 * ``initial_prompt``: MP-alpha, P0 from the RGB and IR tokens, added to the RGB
   tokens before the position embedding;
 * ``attn_adapters`` / ``mlp_adapters``: MP-beta after the attention residual and after
@@ -21,12 +22,24 @@ Default = the published EVA02-L: timm ``eva02_large_patch14_224`` (the MIM-pretr
 EVA02-L) rebuilt with ``patch_size=16, img_size=512`` as EVA02's dense-prediction
 backbones are. It has exactly the published full-fine-tuning count (304.24 M) and
 gives the published 8.90 M trainable parameters; with 14-pixel patches the IR
-patch embedding is smaller and the count is 8.72 M. Patch-14 checkpoints are
-resampled to 16 on loading (timm's ``resample_patch_embed``).
+patch embedding is smaller and the count is 8.72 M.
+
+Weights (``pretrained``): the EVA02 file written by
+``tools/model_converters/eva2mmrgbir.py`` (from the released
+``eva02_L_pt_m38m_p14to16.pt``, whose patch embedding EVA-02 resampled from 14 to 16
+pixels, or from a patch-14 file, resampled the same way), or a timm-format file. An
+EVA02 file with another patch size is refused (timm's resampling differs from the
+one the official weights went through). The absolute position embedding is resampled
+to the construction grid as the official loader does (bicubic, ``align_corners=False``,
+no anti-aliasing).
+
+Like timm's ``eva02_large_patch14_224``, the official IV-tuning EVA02 attention has no
+sub-LayerNorm before its output projection (``inner_attn_ln``); the converter drops
+such weights where a file has them.
 """
 import copy
 import functools
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import timm
 import torch
@@ -40,6 +53,7 @@ from torch.utils.checkpoint import checkpoint
 from mmrgbir.models.adapters.ivtuning_prompts import (InitialPromptGenerator,
                                                       PromptedBlockAdapter)
 from mmrgbir.models.utils.freeze import FrozenBackboneMixin
+from mmrgbir.models.utils.frozen_weights import require_frozen_weights
 from mmrgbir.models.utils.pretrained import load_pretrained
 from mmrgbir.registry import MODELS
 
@@ -50,6 +64,10 @@ ARCH_ALIASES: Dict[str, str] = {
     'vit-large': 'vit_large_patch16_224',
     'vit-base': 'vit_base_patch16_224',
 }
+
+EVA02_WEIGHTS = 'EVA02-L MIM m38m (eva02_L_pt_m38m_p14to16.pt)'
+EVA02_CONVERTER = ('python tools/model_converters/eva2mmrgbir.py '
+                   'eva02_L_pt_m38m_p14to16.pt checkpoints/eva02_L_pt_m38m_p16_mmrgbir.pth')
 
 # Top-level timm modules the backbone removes (classification only).
 _HEAD_MODULES = ('head', 'fc_norm', 'norm', 'attn_pool', 'lm_head', 'mask_token',
@@ -75,17 +93,63 @@ def drop_head_keys(state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tenso
     return {k: v for k, v in state_dict.items() if k.split('.')[0] not in _HEAD_MODULES}
 
 
+def reset_patch_embed_(patch_embed: nn.Module) -> None:
+    """Give every layer of a patch embedding PyTorch's default initialisation (conv:
+    Kaiming-uniform, LayerNorm: 1 / 0), as the official IV-tuning code leaves its IR
+    patch embedding (it is not in the checkpoint it loads)."""
+    for m in patch_embed.modules():
+        if hasattr(m, 'reset_parameters') and list(m.parameters(recurse=False)):
+            m.reset_parameters()
+
+
+def resample_pos_embed_official(pos_embed: torch.Tensor, grid: Tuple[int, int],
+                                num_prefix_tokens: int) -> torch.Tensor:
+    """Resample a square absolute position embedding (1, P + S * S, C) to ``grid`` as
+    the official EVA02 / BEiT loader does: bicubic, ``align_corners=False``, no
+    anti-aliasing (timm's ``resample_abs_pos_embed`` anti-aliases)."""
+    prefix, tokens = pos_embed[:, :num_prefix_tokens], pos_embed[:, num_prefix_tokens:]
+    side = int(round(tokens.shape[1] ** 0.5))
+    if side * side != tokens.shape[1]:
+        raise ValueError(f'position embedding with {tokens.shape[1]} patch tokens is not '
+                         f'a square grid')
+    if (side, side) == tuple(grid):
+        return pos_embed
+    C = tokens.shape[-1]
+    tokens = tokens.reshape(1, side, side, C).permute(0, 3, 1, 2).float()
+    tokens = F.interpolate(tokens, size=tuple(grid), mode='bicubic', align_corners=False)
+    tokens = tokens.permute(0, 2, 3, 1).reshape(1, grid[0] * grid[1], C)
+    return torch.cat([prefix, tokens.to(pos_embed.dtype)], dim=1)
+
+
 def timm_vit_to_ours(state_dict: Dict[str, torch.Tensor], model: nn.Module
                      ) -> Dict[str, torch.Tensor]:
     """Map a timm ViT / EVA checkpoint (or an original EVA02 one) to ``model``'s names.
 
     ``model`` is the backbone's frozen timm model (``IVTuningViT.vit``); timm's own
-    ``checkpoint_filter_fn`` renames original EVA02 keys (``q_proj``, ``mlp.w1`` ...)
-    and resamples the patch embedding (e.g. 14 -> 16 pixels) and the absolute position
-    embedding to the model's grid. The classification head and final norms are
-    dropped (the backbone outputs intermediate blocks).
+    ``checkpoint_filter_fn`` renames original EVA02 keys (``q_proj``, ``mlp.w1`` ...).
+    For EVA models the absolute position embedding is first resampled to the model's
+    grid the official way (:func:`resample_pos_embed_official`), and a patch
+    embedding of another size is refused (convert it with
+    ``tools/model_converters/eva2mmrgbir.py``). The classification head and final
+    norms are dropped (the backbone outputs intermediate blocks).
     """
     if isinstance(model, timm_eva.Eva):
+        state_dict = dict(state_dict)
+        for key in ('state_dict', 'model', 'module'):
+            if isinstance(state_dict.get(key), dict):
+                state_dict = dict(state_dict[key])
+        w = state_dict.get('patch_embed.proj.weight')
+        own = model.patch_embed.proj.weight
+        if w is not None and tuple(w.shape[-2:]) != tuple(own.shape[-2:]):
+            raise ValueError(
+                f'EVA checkpoint with {tuple(w.shape[-2:])} patches for a model with '
+                f'{tuple(own.shape[-2:])} patches: convert it first with '
+                f'`{EVA02_CONVERTER}` (it resamples the patch embedding as EVA-02 did '
+                f'for its p14to16 release)')
+        pe = state_dict.get('pos_embed')
+        if pe is not None and model.pos_embed is not None and pe.shape != model.pos_embed.shape:
+            state_dict['pos_embed'] = resample_pos_embed_official(
+                pe, model.patch_embed.grid_size, model.num_prefix_tokens)
         state_dict = timm_eva.checkpoint_filter_fn(state_dict, model)
     else:
         state_dict = timm_vit.checkpoint_filter_fn(state_dict, model)
@@ -135,10 +199,15 @@ class IVTuningViT(FrozenBackboneMixin, BaseModule):
         sfe_ratio: r of the Split-Fuse Enhancer (4).
         adapter_dropout: dropout in the feature adapter (0.1).
         simam_lambda: lambda of SimAM (1e-4).
+        ir_patch_embed_init: ``'random'`` (PyTorch's default initialisation, as the
+            official code) or ``'copy_rgb'`` (a copy of the pretrained RGB one).
         with_cp: gradient checkpointing per block (the frozen block and its adapters);
             the recomputation updates the adapters' BatchNorm statistics a second time.
-        pretrained: local timm-format (or original EVA02) checkpoint of the foundation
-            model, loaded in ``init_weights``; None: random frozen weights.
+        pretrained: local checkpoint of the foundation model (see the module
+            docstring), loaded in ``init_weights`` with every frozen tensor required;
+            required unless ``allow_random_frozen``.
+        allow_random_frozen: ``True`` lets the frozen model stay random (tests, tiny
+            configs); ``'checkpoint'``: a complete checkpoint loaded later supplies it.
         trainable: override of ``trainable_patterns`` (parameter-name regexes).
         **timm_kwargs: forwarded to ``timm.create_model`` (e.g. ``embed_dim=64,
             depth=4, num_heads=2`` for a tiny model, ``drop_path_rate``).
@@ -159,12 +228,25 @@ class IVTuningViT(FrozenBackboneMixin, BaseModule):
                  sfe_ratio: int = 4,
                  adapter_dropout: float = 0.1,
                  simam_lambda: float = 1e-4,
+                 ir_patch_embed_init: str = 'random',
                  with_cp: bool = False,
                  pretrained: Optional[str] = None,
+                 allow_random_frozen: Union[bool, str] = False,
                  trainable: Optional[Sequence[str]] = None,
                  init_cfg: Optional[dict] = None,
                  **timm_kwargs) -> None:
         super().__init__(init_cfg=None)
+        name = ARCH_ALIASES.get(model_name, model_name)
+        require_frozen_weights(
+            type(self).__name__, pretrained, allow_random_frozen,
+            weights=EVA02_WEIGHTS if 'eva02' in name else f'timm {name}',
+            converter=EVA02_CONVERTER if 'eva' in name else
+            'a timm-format checkpoint (no conversion needed)')
+        self.allow_random_frozen = allow_random_frozen
+        if ir_patch_embed_init not in ('random', 'copy_rgb'):
+            raise ValueError(f"IVTuningViT: ir_patch_embed_init must be 'random' or "
+                             f"'copy_rgb', got {ir_patch_embed_init!r}")
+        self.ir_patch_embed_init = ir_patch_embed_init
         if init_cfg is not None:
             raise ValueError('IVTuningViT: use `pretrained` (foundation-model weights) '
                              'or the runner\'s `load_from` (a whole model), not init_cfg')
@@ -224,6 +306,8 @@ class IVTuningViT(FrozenBackboneMixin, BaseModule):
         self.out_channels = [dim] * len(self.out_indices)
         self.patch_size = tuple(vit.patch_embed.patch_size)
         self.patch_embed_ir = copy.deepcopy(vit.patch_embed)
+        if ir_patch_embed_init == 'random':
+            reset_patch_embed_(self.patch_embed_ir)
         self.initial_prompt = InitialPromptGenerator(dim, prompt_dim, sfe_ratio, simam_lambda)
         adapter = functools.partial(PromptedBlockAdapter, dim, adapter_dim, prompt_dim,
                                     sfe_ratio, adapter_dropout, simam_lambda)
@@ -232,13 +316,15 @@ class IVTuningViT(FrozenBackboneMixin, BaseModule):
         self._init_trainable(trainable)
 
     def init_weights(self) -> None:
-        """Load the foundation model from ``pretrained`` and copy its patch embedding
-        into the IR patch embedding. The adapters keep their own initialisation."""
+        """Load the foundation model from ``pretrained`` (every frozen tensor
+        required); with ``ir_patch_embed_init='copy_rgb'`` copy its patch embedding
+        into the IR one. The adapters keep their own initialisation."""
         if self.pretrained is not None:
             load_pretrained(self, self.pretrained,
                             key_map=functools.partial(timm_vit_to_ours, model=self.vit),
-                            prefix='vit.')
-            self.patch_embed_ir.load_state_dict(self.vit.patch_embed.state_dict())
+                            prefix='vit.', strict=True)
+            if self.ir_patch_embed_init == 'copy_rgb':
+                self.patch_embed_ir.load_state_dict(self.vit.patch_embed.state_dict())
             self._init_trainable(self._trainable_override)
         self._is_init = True
 
@@ -292,4 +378,4 @@ class IVTuningViT(FrozenBackboneMixin, BaseModule):
 
 
 __all__ = ['IVTuningViT', 'timm_vit_to_ours', 'split_rgb_ir', 'drop_head_keys',
-           'ARCH_ALIASES']
+           'ARCH_ALIASES', 'reset_patch_embed_', 'resample_pos_embed_official']

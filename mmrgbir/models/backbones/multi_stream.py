@@ -7,13 +7,13 @@ import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 
-from mmrgbir.models.utils.freeze import frozen_batchnorms
+from mmrgbir.models.utils.freeze import FrozenBatchNormMixin
 from mmrgbir.registry import MODELS
 from .dual_stream import match_channels
 
 
 @MODELS.register_module()
-class MultiStreamBackbone(BaseModule):
+class MultiStreamBackbone(FrozenBatchNormMixin, BaseModule):
     """One stream per modality of a stacked ``[RGB | M1 | M2 | ...]`` input.
 
     Input (B, sum(channels), H, W), normalised (``LoadMultiModalImageFromFile`` +
@@ -90,10 +90,3 @@ class MultiStreamBackbone(BaseModule):
                                   f'MultiStreamBackbone ({name})')
             feats.append(self.streams[name](part))
         return self.fusion(*feats)
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if mode:
-            for m in frozen_batchnorms(self):
-                m.eval()
-        return self

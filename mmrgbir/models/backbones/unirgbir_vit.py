@@ -11,6 +11,10 @@ to the pool.
 
 Pretrained formats (one key map each, local files only):
 
+* ``'mmrgbir'`` (what the configs use): the file written by
+  ``tools/model_converters/vitdet2mmrgbir.py`` -- ``ViTDetViT`` names, position
+  embedding on its grid, relative-position tables removed (the weights of the
+  official runs, see :data:`PUBLISHED_WEIGHTS`);
 * ``'vitdet'``: MAE / timm-ViT checkpoints (``blocks.*``, ``pos_embed`` with or
   without the class token), mmdet ViTDet (``backbone.*``) and detectron2 ViTDet
   (``backbone.net.*``) checkpoints: :func:`vitdet_to_ours`;
@@ -18,12 +22,16 @@ Pretrained formats (one key map each, local files only):
   (``image_encoder.*``): :func:`timm_samvit_to_ours`.
 
 Position embeddings and relative-position tables of another size are resized to ours
-(bicubic / linear) by :func:`fit_to_model`.
+(bicubic / linear) by :func:`fit_to_model`. Every frozen tensor of the ViT must be in
+the file (a missing one is an error, never a random frozen weight); the
+relative-position tables are the exception: absent from the file (the official runs'
+ViTDet weights have them removed, MAE weights never had them) they start at zero and
+train, as in the official code.
 """
 import logging
 import math
 import re
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -38,11 +46,19 @@ from mmrgbir.models.adapters.multimodal_feature_pool import MultiModalFeaturePoo
 from mmrgbir.models.adapters.supplementary_feature_injector import (
     InjectionGate, SupplementaryFeatureInjector)
 from mmrgbir.models.utils.freeze import FrozenBackboneMixin
+from mmrgbir.models.utils.frozen_weights import require_frozen_weights
 from mmrgbir.models.utils.pretrained import load_pretrained
 from mmrgbir.registry import MODELS
 
-__all__ = ['ViTDetViT', 'UniRGBIRViT', 'vitdet_to_ours', 'timm_samvit_to_ours',
-           'fit_to_model', 'PRETRAINED_KEY_MAPS']
+__all__ = ['ViTDetViT', 'UniRGBIRViT', 'vitdet_to_ours', 'vitdet_key',
+           'timm_samvit_to_ours', 'mmrgbir_vit_to_ours', 'fit_to_model',
+           'PRETRAINED_KEY_MAPS', 'PUBLISHED_WEIGHTS', 'CONVERTER_COMMAND']
+
+#: the frozen weights of the official runs (named in the build-time error)
+PUBLISHED_WEIGHTS = ('ViTDet ViT-B (MAE IN-1k, COCO/LVIS Cascade Mask R-CNN, detectron2) '
+                     'with the relative-position tables removed')
+CONVERTER_COMMAND = ('python tools/model_converters/vitdet2mmrgbir.py '
+                     'model_final_df306f.pkl checkpoints/vitdet_vit-b16_coco_norelpos.pth')
 
 StateDict = Dict[str, torch.Tensor]
 
@@ -173,16 +189,17 @@ class ViTBlock(nn.Module):
 
     def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0,
                  qkv_bias: bool = True, drop_path: float = 0.0, window_size: int = 0,
-                 input_size: Tuple[int, int] = (14, 14), with_cp: bool = False):
+                 input_size: Tuple[int, int] = (14, 14), with_cp: bool = False,
+                 norm_eps: float = 1e-6):
         super().__init__()
         self.window_size = window_size
         self.with_cp = with_cp
-        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.norm1 = nn.LayerNorm(dim, eps=norm_eps)
         self.attn = RelPosAttention(
             dim, num_heads, qkv_bias,
             input_size=(window_size, window_size) if window_size > 0 else input_size)
         self.drop_path = DropPath(drop_path)
-        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.norm2 = nn.LayerNorm(dim, eps=norm_eps)
         self.mlp = Mlp(dim, int(dim * mlp_ratio))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -219,6 +236,7 @@ class ViTDetViT(nn.Module):
             ``pretrain_img_size / patch_size`` grid of pretraining (14x14 for MAE
             at 224) and resized bicubically to the input's grid in every forward.
         with_cp: gradient checkpointing of every block (see :class:`ViTBlock`).
+        norm_eps: eps of the blocks' LayerNorms (1e-6, as pretrained).
     """
 
     def __init__(self, img_size: int = 1024, patch_size: int = 16, in_channels: int = 3,
@@ -226,7 +244,7 @@ class ViTDetViT(nn.Module):
                  mlp_ratio: float = 4.0, qkv_bias: bool = True, window_size: int = 14,
                  global_attn_indexes: Sequence[int] = (2, 5, 8, 11),
                  drop_path_rate: float = 0.0, pretrain_img_size: int = 224,
-                 with_cp: bool = False):
+                 with_cp: bool = False, norm_eps: float = 1e-6):
         super().__init__()
         if embed_dim % num_heads != 0:
             raise ValueError(f'embed_dim={embed_dim} is not divisible by '
@@ -247,7 +265,7 @@ class ViTDetViT(nn.Module):
             ViTBlock(embed_dim, num_heads, mlp_ratio, qkv_bias, drop_path=rates[i],
                      window_size=0 if i in global_attn_indexes else window_size,
                      input_size=(img_size // patch_size, img_size // patch_size),
-                     with_cp=with_cp)
+                     with_cp=with_cp, norm_eps=norm_eps)
             for i in range(depth))
         self._init_random()
 
@@ -300,6 +318,22 @@ def _pos_embed_as_grid(pos: torch.Tensor, key: str = 'pos_embed') -> torch.Tenso
     raise ValueError(f'{key}: {n} positions are neither g*g nor g*g + 1 (class token)')
 
 
+def vitdet_key(key: str, has_backbone: bool) -> Optional[str]:
+    """One key of a MAE / timm / mmdet / detectron2 ViT checkpoint -> our name or ``None``.
+
+    ``has_backbone``: the checkpoint is a detector's (keys under ``backbone.`` or
+    ``backbone.net.``); then only those keys can be encoder keys. ``None`` means the
+    frozen encoder has no such tensor (class / mask token, final norm, head, neck,
+    MAE decoder, detectron2's simple-feature-pyramid ``backbone.simfp_*``).
+    """
+    if has_backbone:
+        if not key.startswith('backbone.'):
+            return None   # detector neck / heads
+        key = key[len('backbone.net.'):] if key.startswith('backbone.net.') else \
+            key[len('backbone.'):]
+    return key if _ENCODER_KEY.fullmatch(key) else None
+
+
 def vitdet_to_ours(state: StateDict) -> StateDict:
     """MAE / timm ViT, mmdet ViTDet and detectron2 ViTDet checkpoints -> ``ViTDetViT`` names.
 
@@ -311,15 +345,27 @@ def vitdet_to_ours(state: StateDict) -> StateDict:
     has_backbone = any(k.startswith('backbone.') for k in state)
     out = {}
     for key, value in state.items():
-        if has_backbone:
-            if not key.startswith('backbone.'):
-                continue   # detector neck / heads
-            key = key[len('backbone.net.'):] if key.startswith('backbone.net.') else \
-                key[len('backbone.'):]
-        if not _ENCODER_KEY.fullmatch(key):
+        key = vitdet_key(key, has_backbone)
+        if key is None:
             continue
         out[key] = _pos_embed_as_grid(value, key) if key == 'pos_embed' else value
     return out
+
+
+def mmrgbir_vit_to_ours(state: StateDict) -> StateDict:
+    """Files of ``tools/model_converters/vitdet2mmrgbir.py``: already ``ViTDetViT`` names.
+
+    Raises:
+        KeyError: a key that is not a ``ViTDetViT`` tensor (not a converted file).
+    """
+    bad = [k for k in state if not _ENCODER_KEY.fullmatch(k)]
+    if bad:
+        raise KeyError(f"pretrained_format='mmrgbir' expects the keys written by "
+                       f'tools/model_converters/vitdet2mmrgbir.py (patch_embed.*, '
+                       f'pos_embed, blocks.*), got {bad[:5]}; convert the file first or '
+                       f"use pretrained_format='vitdet' / 'timm_samvit'")
+    return {k: _pos_embed_as_grid(v, k) if k == 'pos_embed' else v
+            for k, v in state.items()}
 
 
 def timm_samvit_to_ours(state: StateDict) -> StateDict:
@@ -344,6 +390,7 @@ def timm_samvit_to_ours(state: StateDict) -> StateDict:
 
 
 PRETRAINED_KEY_MAPS: Dict[str, Callable[[StateDict], StateDict]] = {
+    'mmrgbir': mmrgbir_vit_to_ours,
     'vitdet': vitdet_to_ours,
     'timm_samvit': timm_samvit_to_ours,
 }
@@ -398,6 +445,9 @@ class UniRGBIRViT(FrozenBackboneMixin, BaseModule):
         interaction_indexes: the block each injection precedes (stage ``i`` runs
             blocks ``[idx[i], idx[i+1])``).
         drop_path_rate: stochastic depth of the frozen blocks (active in training).
+        vit_norm_eps: eps of the frozen blocks' LayerNorms: 1e-6 (ViTDet's, and the
+            official segmentation / SOD runs'); the official detection config builds
+            them with mmcv's ``LN`` default, 1e-5 (set there).
         pretrain_img_size: grid of the stored absolute position embedding
             (``pretrain_img_size / patch_size``, 14 for MAE / ViTDet weights; 64 to keep
             SAM's 1024-grid embedding unresized).
@@ -419,8 +469,15 @@ class UniRGBIRViT(FrozenBackboneMixin, BaseModule):
             1/2 - 1/8 resolution and the injectors' normalised pool copies would
             otherwise take ~0.9 GiB at 768 x 768, 1.5 GiB at 1024; outputs, gradients
             and BatchNorm statistics are unchanged).
+        pool_norm_cfg: norm of the feature pool's convs: BN (default, single-GPU
+            configs) or ``dict(type='SyncBN')`` (the official multi-GPU runs).
         pretrained: local checkpoint of the ViT; pretrained_format: its key layout,
-            one of :data:`PRETRAINED_KEY_MAPS`.
+            one of :data:`PRETRAINED_KEY_MAPS` (``'mmrgbir'``: the converter's file).
+            Without it the build stops (:class:`RandomFrozenWeightsError`) unless
+            ``allow_random_frozen`` says where else the frozen weights come from.
+        allow_random_frozen: ``False`` (default: ``pretrained`` required), ``True``
+            (random frozen ViT on purpose: tests, tiny configs, parameter counting)
+            or ``'checkpoint'`` (a complete checkpoint is loaded after the build).
         trainable: regexes overriding :attr:`trainable_patterns`.
         init_cfg: mmengine init config.
     """
@@ -442,6 +499,7 @@ class UniRGBIRViT(FrozenBackboneMixin, BaseModule):
                  global_attn_indexes: Sequence[int] = (2, 5, 8, 11),
                  interaction_indexes: Sequence[int] = (0, 3, 6, 9),
                  drop_path_rate: float = 0.3,
+                 vit_norm_eps: float = 1e-6,
                  pretrain_img_size: int = 224,
                  out_mode: str = 'det',
                  x_channels: int = 1,
@@ -453,11 +511,17 @@ class UniRGBIRViT(FrozenBackboneMixin, BaseModule):
                  init_gamma: float = 0.0,
                  with_cp: bool = False,
                  adapter_with_cp: bool = True,
+                 pool_norm_cfg: Optional[dict] = None,
                  pretrained: Optional[str] = None,
                  pretrained_format: str = 'vitdet',
+                 allow_random_frozen: Union[bool, str] = False,
                  trainable: Optional[Sequence[str]] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
+        # before anything is built: a frozen ViT without weights trains into garbage
+        require_frozen_weights(type(self).__name__, pretrained, allow_random_frozen,
+                               weights=PUBLISHED_WEIGHTS, converter=CONVERTER_COMMAND)
+        self.allow_random_frozen = allow_random_frozen
         if out_mode not in ('det', 'seg'):
             raise ValueError(f"UniRGBIRViT: out_mode must be 'det' or 'seg', got {out_mode!r}")
         if x_channels not in (1, 3):
@@ -481,10 +545,12 @@ class UniRGBIRViT(FrozenBackboneMixin, BaseModule):
                              depth=depth, num_heads=num_heads, mlp_ratio=mlp_ratio,
                              window_size=window_size, global_attn_indexes=global_attn_indexes,
                              drop_path_rate=drop_path_rate,
-                             pretrain_img_size=pretrain_img_size, with_cp=with_cp)
+                             pretrain_img_size=pretrain_img_size, with_cp=with_cp,
+                             norm_eps=vit_norm_eps)
         self.feature_pool = MultiModalFeaturePool(embed_dim, pool_channels,
                                                   pool_kernel_sizes,
-                                                  with_cp=adapter_with_cp)
+                                                  with_cp=adapter_with_cp,
+                                                  norm_cfg=pool_norm_cfg)
         self.injectors = nn.ModuleList(
             SupplementaryFeatureInjector(
                 embed_dim, num_heads=deform_num_heads or num_heads,
@@ -501,17 +567,42 @@ class UniRGBIRViT(FrozenBackboneMixin, BaseModule):
         return list(zip(self.interaction_indexes, ends))
 
     def init_weights(self) -> None:
-        """Load the frozen ViT from ``pretrained`` (the adapter keeps its own init)."""
+        """Load the frozen ViT from ``pretrained`` (the adapter keeps its own init).
+
+        Every frozen ViT tensor must come from the file (``KeyError`` otherwise);
+        relative-position tables the file lacks are set to zero (official behaviour:
+        its ViTDet weights have them removed, they start at zero and train).
+        """
         super().init_weights()
         if self.pretrained is None:
-            print_log('UniRGBIRViT: no pretrained ViT weights given; the frozen ViT is '
-                      'random (only meaningful for tests)', logger='current',
-                      level=logging.WARNING)
+            if self.allow_random_frozen is True:
+                print_log('UniRGBIRViT: allow_random_frozen=True and no pretrained ViT '
+                          'weights: the frozen ViT stays random', logger='current',
+                          level=logging.WARNING)
             return
         key_map = PRETRAINED_KEY_MAPS[self.pretrained_format]
         own = self.vit.state_dict()
-        load_pretrained(self, self.pretrained,
-                        key_map=lambda sd: fit_to_model(key_map(sd), own), prefix='vit.')
+        report = load_pretrained(self, self.pretrained,
+                                 key_map=lambda sd: fit_to_model(key_map(sd), own),
+                                 prefix='vit.')
+        rel_pos = re.compile(r'vit\.blocks\.\d+\.attn\.rel_pos_[hw]')
+        frozen_missing = [k for k in report.missing if not rel_pos.fullmatch(k)]
+        if frozen_missing or report.mismatched:
+            raise KeyError(
+                f'UniRGBIRViT: {self.pretrained} (pretrained_format='
+                f'{self.pretrained_format!r}) does not provide every frozen ViT tensor: '
+                f'missing {frozen_missing[:8]}{" ..." if len(frozen_missing) > 8 else ""}'
+                f', shape mismatch {report.mismatched[:8]}. Check embed_dim / depth / '
+                f'patch_size against the file, or write it with `{CONVERTER_COMMAND}`.')
+        zeroed = [k for k in report.missing if rel_pos.fullmatch(k)]
+        with torch.no_grad():
+            params = dict(self.named_parameters())
+            for key in zeroed:
+                params[key].zero_()
+        if zeroed:
+            print_log(f'UniRGBIRViT: {len(zeroed)} relative-position tables are not in '
+                      f'{self.pretrained}: they start at zero and train (the official '
+                      f'UniRGB-IR recipe)', logger='current')
         self._init_trainable(self.trainable)
 
     def parameter_counts(self) -> Dict[str, int]:

@@ -20,6 +20,8 @@ class RGBXDetDataPreprocessor(DetDataPreprocessor):
     Output: (B, 3 + Cx, H, W).
     """
 
+    accepts_rgbx = True  # the stock-preprocessor check lets it through
+
     def __init__(self, mean: Sequence[float], std: Sequence[float],
                  x_mean: Sequence[float], x_std: Sequence[float],
                  bgr_to_rgb: bool = True, pad_size_divisor: int = 1,

@@ -22,6 +22,8 @@ class RGBXSegDataPreProcessor(SegDataPreProcessor):
     silently skips it otherwise; this one always converts the RGB part.
     """
 
+    accepts_rgbx = True  # the stock-preprocessor check lets it through
+
     def __init__(self, mean: Sequence[float], std: Sequence[float],
                  x_mean: Sequence[float], x_std: Sequence[float],
                  bgr_to_rgb: bool = True, size: Optional[tuple] = None,

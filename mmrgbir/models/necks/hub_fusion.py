@@ -12,14 +12,13 @@ Re-implemented from the paper's description; the hub's mixer here is a depth-wis
 3x3 + point-wise conv with residual (the paper's parallel pooling mixer uses pooling
 kernels of several sizes).
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 
 from mmrgbir.registry import MODELS
-from .fusion import CrossModalAttentionFusion, CrossModalRectification, Feats, _check_streams
+from .fusion import CMXFusion, Feats, _check_streams
 
 
 class SelfQueryHub(nn.Module):
@@ -44,7 +43,7 @@ class SelfQueryHub(nn.Module):
 
 
 @MODELS.register_module()
-class CMNeXtFusion(BaseModule):
+class CMNeXtFusion(CMXFusion):
     """RGB + K auxiliary streams -> one map per level.
 
     ``forward(rgb_feats, aux1_feats, ..., auxK_feats)``: each a sequence of L maps
@@ -59,14 +58,9 @@ class CMNeXtFusion(BaseModule):
     def __init__(self, in_channels: Sequence[int], num_heads: Optional[Sequence[int]] = None,
                  reduction: int = 1, norm_cfg: dict = dict(type='BN'),
                  init_cfg=None) -> None:
-        super().__init__(init_cfg)
-        self.in_channels = list(in_channels)
-        heads: List[int] = list(num_heads) if num_heads else [1] * len(self.in_channels)
+        # CMX's rectification and attention fusion, between RGB and the hub
+        super().__init__(in_channels, num_heads, reduction, norm_cfg, init_cfg)
         self.hubs = nn.ModuleList(SelfQueryHub(c) for c in self.in_channels)
-        self.rectify = nn.ModuleList(
-            CrossModalRectification(c, reduction) for c in self.in_channels)
-        self.fuse = nn.ModuleList(
-            CrossModalAttentionFusion(c, h, norm_cfg) for c, h in zip(self.in_channels, heads))
 
     def forward(self, rgb_feats: Feats, *aux_feats: Feats) -> Tuple[torch.Tensor, ...]:
         _check_streams((rgb_feats,) + aux_feats, type(self).__name__)

@@ -71,7 +71,19 @@ def frozen_batchnorms(module: nn.Module):
                 yield m
 
 
-class FrozenBackboneMixin:
+class FrozenBatchNormMixin:
+    """``train()`` keeps the BatchNorm layers whose parameters are all frozen in eval
+    mode, so their running statistics stay frozen too."""
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if mode:
+            for m in frozen_batchnorms(self):
+                m.eval()
+        return self
+
+
+class FrozenBackboneMixin(FrozenBatchNormMixin):
     """Mixin for backbones with a frozen foundation model and trainable parts.
 
     Subclasses set ``trainable_patterns`` (the method's published choice) and call
@@ -92,10 +104,3 @@ class FrozenBackboneMixin:
             return
         patterns = self.trainable_patterns if trainable is None else trainable
         self.trainable_names = apply_trainable(self, list(patterns))
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if mode:
-            for m in frozen_batchnorms(self):
-                m.eval()
-        return self

@@ -125,3 +125,39 @@ def save_checkpoint(state: StateDict, path: str, meta: Optional[dict] = None) ->
     torch.save({'state_dict': {k: v.contiguous() for k, v in state.items()},
                 'meta': dict(meta or {})}, tmp)
     os.replace(tmp, path)
+
+
+# ---- the command-line side shared by tools/model_converters/*.py ----
+
+
+def add_io_arguments(parser, src_help: str, dst_help: str) -> None:
+    """``SRC DST [--overwrite]``, the same in every converter."""
+    parser.add_argument('src', help=src_help)
+    parser.add_argument('dst', help=dst_help)
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace DST if it exists (never done otherwise)')
+
+
+def output_path_error(src: str, dst: str, overwrite: bool) -> Optional[str]:
+    """Why ``dst`` may not be written (None when it may): a converter never writes
+    over its source or, without ``--overwrite``, over an existing file."""
+    if not os.path.isfile(src):
+        return f'{src}: no such file'
+    if osp.abspath(src) == osp.abspath(dst):
+        return 'SRC and DST are the same file'
+    if osp.exists(dst) and not overwrite:
+        return f'{dst} exists; pass --overwrite to replace it'
+    return None
+
+
+def write_converted(converted: StateDict, src: str, dst: str, converter: str,
+                    **meta) -> str:
+    """Save ``converted`` with the source's name and SHA-256 in its metadata, print
+    both, and return the digest (to record in docs/methods.md)."""
+    from .adapter_checkpoint import sha256_file
+    digest = sha256_file(src)
+    save_checkpoint(converted, dst, meta=dict(source=osp.basename(src), source_sha256=digest,
+                                              converter=converter, **meta))
+    print(f'source {osp.basename(src)}: sha256 {digest} (record it: docs/methods.md)\n'
+          f'wrote {len(converted)} tensors to {dst}')
+    return digest
