@@ -109,7 +109,7 @@ def cli(main, *args, **flags):
 # ---- model converters (tests/tools/test_model_converters_*.py) ----
 
 
-def cli(path, argv):
+def run_model_converter(path, argv):
     """Run ``main(argv)`` of a tools/model_converters script."""
     import runpy
     return runpy.run_path(path, run_name='converter')['main'](argv)

@@ -23,7 +23,8 @@ from mmrgbir.models.converters.dplnet import convert_and_check as convert_dplnet
 from mmrgbir.models.converters.mit import convert_and_check as convert_mit
 from mmrgbir.models.decode_heads.dplnet_head import DPLNetHead
 from mmrgbir.models.utils.frozen_weights import check_checkpoint_covers_frozen
-from converter_testing import Tensors, cli
+from converter_testing import Tensors
+from converter_testing import run_model_converter as cli
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MIT_CLI = osp.join(REPO, 'tools/model_converters/mit2mmrgbir.py')

@@ -22,7 +22,7 @@ from mmrgbir.models.converters.eva import eva_key
 from mmrgbir.models.converters.swin import (mmdet_merge_to_timm, mmdet_swin_key,
                                             timm_merge_to_mmdet)
 from mmrgbir.models.utils.weight_conversion import DROP
-from converter_testing import cli
+from converter_testing import run_model_converter as cli
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SWIN_CLI = osp.join(REPO, 'tools/model_converters/swin2mmrgbir.py')

@@ -23,7 +23,8 @@ from mmrgbir.models.backbones.unirgbir_vit import UniRGBIRViT
 from mmrgbir.models.converters.unirgbir import convert_and_check as convert_official
 from mmrgbir.models.converters.vit import convert_and_check as convert_vit
 from mmrgbir.models.utils.pretrained import read_state_dict
-from converter_testing import Tensors, cli
+from converter_testing import Tensors
+from converter_testing import run_model_converter as cli
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 VIT_CLI = osp.join(REPO, 'tools/model_converters/vitdet2mmrgbir.py')
