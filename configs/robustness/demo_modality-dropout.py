@@ -4,7 +4,7 @@
 # demo_missing-modality-eval.py:
 #   python tools/train.py configs/robustness/demo_modality-dropout.py
 #   python tools/analysis/robustness_eval.py configs/robustness/demo_modality-dropout.py \
-#       work_dirs/demo_modality-dropout/iter_400.pth
+#       work_dirs/demo_modality-dropout/iter_600.pth
 _base_ = ['./demo_missing-modality-eval.py']
 crop_size = (96, 128)
 train_pipeline = [

@@ -4,7 +4,7 @@
     python tools/model_converters/dplnet2mmrgbir.py model_best.pth \\
         checkpoints/dplnet_mit-b5_nyudv2_official.pth
     python tools/test.py \\
-        configs/dplnet/dplnet-mit-b5_segformer-head_1xb32-500e_nyudv2-480x640.py \\
+        configs/dplnet/dplnet-mit-b5_segformer-head_1xb32-500e_nyudv2-8bit-depth-480x640.py \\
         checkpoints/dplnet_mit-b5_nyudv2_official.pth
 
 The official ``model.state_dict()`` (frozen MiT-B5, prompt generators, feature
