@@ -40,7 +40,8 @@ import torch.nn as nn
 from mmrgbir.models.backbones.dplnet_mit import MIT_SETTINGS, DPLNetMiT, nvidia_mit_key
 from mmrgbir.models.decode_heads.dplnet_head import DPLNetHead
 from mmrgbir.models.utils.weight_conversion import (DROP, ConversionReport, StateDict,
-                                                    check_converted, convert_state_dict)
+                                                    check_converted, convert_state_dict,
+                                                    rename_by_rules)
 
 _MFA_NAMES = {'q': 'query_reduce', 'kv': 'prompt_kv', 'k': 'key_reduce',
               'v': 'value_reduce', 'proj': 'out_proj'}
@@ -67,27 +68,22 @@ def dplnet_key(key: str):
             return None
         new = nvidia_mit_key(rest)
         return None if new is None else 'backbone.' + new
-    if key == 'learnable_prompt':
-        return 'backbone.prompt_tokens'
-    m = re.fullmatch(rf'patch_embed(\d)\.((?:proj|norm)\.{_PARAM})', key)
-    if m:
-        return f'backbone.prompt_generators.{int(m[1]) - 1}.patch_embed.{m[2]}'
-    m = re.fullmatch(rf'ada(\d)\.(conv0_0|conv0_1|conv)\.{_PARAM}', key)
-    if m:
-        return f'backbone.prompt_generators.{int(m[1]) - 1}.{_MPG_NAMES[m[2]]}.{m[3]}'
-    m = re.fullmatch(rf'head\.linear_c(\d)\.proj\.{_PARAM}', key)
-    if m:
-        return f'decode_head.linear_layers.{int(m[1]) - 1}.{m[2]}'
-    m = re.fullmatch(r'head\.linear_fuse\.(conv|bn)\.(.+)', key)
-    if m:
-        return f'decode_head.fusion_conv.{m[1]}.{m[2]}'
-    m = re.fullmatch(rf'head\.linear_pred\.{_PARAM}', key)
-    if m:
-        return f'decode_head.conv_seg.{m[1]}'
-    m = re.fullmatch(rf'conv1\.{_PARAM}', key)
-    if m:
-        return f'decode_head.class_proj.{m[1]}'
-    return None
+    return rename_by_rules(key, _OUTER_RULES)
+
+
+# names outside the official MiT: prompt path, prompt tokens, decoder
+_OUTER_RULES = (
+    (r'learnable_prompt', 'backbone.prompt_tokens'),
+    (rf'patch_embed(\d)\.((?:proj|norm)\.{_PARAM})',
+     lambda m: f'backbone.prompt_generators.{int(m[1]) - 1}.patch_embed.{m[2]}'),
+    (rf'ada(\d)\.(conv0_0|conv0_1|conv)\.{_PARAM}',
+     lambda m: f'backbone.prompt_generators.{int(m[1]) - 1}.{_MPG_NAMES[m[2]]}.{m[3]}'),
+    (rf'head\.linear_c(\d)\.proj\.{_PARAM}',
+     lambda m: f'decode_head.linear_layers.{int(m[1]) - 1}.{m[2]}'),
+    (r'head\.linear_fuse\.(conv|bn)\.(.+)', r'decode_head.fusion_conv.\1.\2'),
+    (rf'head\.linear_pred\.{_PARAM}', r'decode_head.conv_seg.\1'),
+    (rf'conv1\.{_PARAM}', r'decode_head.class_proj.\1'),
+)
 
 
 def void_first_to_last(tensor: torch.Tensor) -> torch.Tensor:

@@ -39,7 +39,7 @@ from typing import Dict, Optional, Tuple
 import torch
 
 from mmrgbir.models.utils.weight_conversion import (DROP, ConversionReport,
-                                                    convert_state_dict)
+                                                    convert_state_dict, rename_by_rules)
 
 StateDict = Dict[str, torch.Tensor]
 
@@ -86,28 +86,23 @@ _BLOCK_RULES = (
 def mmdet_swin_key(name: str):
     """mmdet Swin backbone key (without ``backbone.``) -> ours (``swin.*`` or
     ``out_norms.*``), :data:`DROP` or None (not understood)."""
-    m = re.fullmatch(r'patch_embed\.projection\.(weight|bias)', name)
-    if m:
-        return f'swin.patch_embed.proj.{m.group(1)}'
-    m = re.fullmatch(r'patch_embed\.norm\.(weight|bias)', name)
-    if m:
-        return f'swin.patch_embed.norm.{m.group(1)}'
-    m = re.fullmatch(r'norm(\d+)\.(weight|bias)', name)
-    if m:
-        return f'out_norms.{m.group(1)}.{m.group(2)}'
-    m = re.fullmatch(r'stages\.(\d+)\.downsample\.(reduction\.weight|norm\.weight|norm\.bias)',
-                     name)
-    if m:   # mmdet merges at the end of stage i, timm at the start of stage i + 1
-        return f'swin.layers.{int(m.group(1)) + 1}.downsample.{m.group(2)}'
     m = re.fullmatch(r'stages\.(\d+)\.blocks\.(\d+)\.(.+)', name)
     if m:
-        for pattern, repl in _BLOCK_RULES:
-            if re.fullmatch(pattern, m.group(3)):
-                if repl is None:
-                    return DROP
-                return (f'swin.layers.{m.group(1)}.blocks.{m.group(2)}.'
-                        + re.sub(pattern, repl, m.group(3)))
-    return None
+        new = rename_by_rules(m.group(3), _BLOCK_RULES)
+        if new is None or new is DROP:
+            return new
+        return f'swin.layers.{m.group(1)}.blocks.{m.group(2)}.{new}'
+    return rename_by_rules(name, _OUTER_RULES)
+
+
+_OUTER_RULES = (
+    (r'patch_embed\.projection\.(weight|bias)', r'swin.patch_embed.proj.\1'),
+    (r'patch_embed\.norm\.(weight|bias)', r'swin.patch_embed.norm.\1'),
+    (r'norm(\d+)\.(weight|bias)', r'out_norms.\1.\2'),
+    # mmdet merges at the end of stage i, timm at the start of stage i + 1
+    (r'stages\.(\d+)\.downsample\.(reduction\.weight|norm\.weight|norm\.bias)',
+     lambda m: f'swin.layers.{int(m[1]) + 1}.downsample.{m[2]}'),
+)
 
 
 def convert_mmdet_swin(state_dict: StateDict, report: Optional[ConversionReport] = None

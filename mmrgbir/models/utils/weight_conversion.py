@@ -16,6 +16,7 @@ tensor on purpose) plus optional tensor reshuffles; everything else is here:
 """
 import os
 import os.path as osp
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
@@ -41,6 +42,22 @@ class _Drop:
 
 
 DROP = _Drop()
+
+
+def rename_by_rules(name: str, rules) -> Optional[str]:
+    """The first rule whose pattern ``re.fullmatch``-es ``name`` renames it.
+
+    ``rules``: ``(pattern, target)`` pairs; ``target`` is a replacement template
+    (``r'mlp.fc1.\\1'``), a function of the match (for arithmetic on indices) or None
+    (dropped on purpose: :data:`DROP`). No rule matching: None (not understood).
+    """
+    for pattern, target in rules:
+        m = re.fullmatch(pattern, name)
+        if m:
+            if target is None:
+                return DROP
+            return target(m) if callable(target) else m.expand(target)
+    return None
 
 
 def convert_state_dict(src: StateDict, key_map: Callable, report: Optional[
