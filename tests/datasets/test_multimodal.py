@@ -251,3 +251,19 @@ def test_loader_x_dtype_names_a_file_of_the_wrong_bit_depth(tmp_path):
     assert out['img'].shape[2] == 4
     with pytest.raises(ValueError, match='x_dtype must be'):
         LoadRGBXImageFromFile(x_dtype='int8')
+
+
+def test_modality_only_uses_the_modality_own_bit_depth(tmp_path, seg_scope):
+    """An 8-bit thermal part of a float32 stack (next to 16-bit depth) takes 8-bit
+    transforms (values as on a plain uint8 image); the 16-bit depth part refuses them."""
+    _, thermal, _, _ = write_sample(tmp_path, 'a')
+    res = LoadMultiModalImageFromFile(modalities=('thermal', 'depth'))(paths(tmp_path, 'a'))
+    before = res['img'].copy()
+    gamma = dict(type='AdjustGamma', gamma=2.0)
+    out = ModalityOnly(modality='thermal', transforms=[gamma])(dict(res))
+    # mmseg's gamma table, by hand: (i / 255) ** (1 / gamma) * 255, truncated to uint8
+    table = ((np.arange(256) / 255.0) ** 0.5 * 255).astype(np.uint8)
+    np.testing.assert_array_equal(out['img'][..., 3], table[thermal].astype(np.float32))
+    np.testing.assert_array_equal(out['img'][..., [0, 1, 2, 4]], before[..., [0, 1, 2, 4]])
+    with pytest.raises(ValueError, match='uint16'):
+        ModalityOnly(modality='depth', transforms=[gamma])(dict(res))
