@@ -108,6 +108,11 @@ def test_loader_errors_name_the_file_and_modality(tmp_path):
         load(res)
     with pytest.raises(KeyError, match='not in modalities'):
         LoadMultiModalImageFromFile(modalities=('thermal',), channels=dict(depth=1))
+    # the label map is checked as by the two-modality loader
+    write_sample(tmp_path, 'b')
+    write_image(osp.join(tmp_path, 'labels', 'b.png'), np.zeros((H, W, 3), np.uint8))
+    with pytest.raises(ValueError, match=r'labels/b.png is a RGB image'):
+        load(paths(tmp_path, 'b'))
     with pytest.raises(ValueError, match='channels'):
         LoadMultiModalImageFromFile(modalities=('thermal', 'depth'), x_channels=1)
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from mmrgbir.registry import TRANSFORMS
 from mmrgbir.structures import X_KINDS, make_multimodal_layout
-from .loading import LoadRGBXImageFromFile, check_label_map
+from .loading import LoadRGBXImageFromFile
 
 
 @TRANSFORMS.register_module()
@@ -88,8 +88,6 @@ class LoadMultiModalImageFromFile(LoadRGBXImageFromFile):
                            f'path for {missing} (modality_paths: {sorted(paths)})')
         img_path = results['img_path']
         rgb = self.load_rgb(img_path)
-        if self.check_label and results.get('seg_map_path') and self.backend_args is None:
-            check_label_map(results['seg_map_path'], rgb.shape[:2])
         parts, arrays = [], []
         for m in self.modalities:
             arr = self._load_modality(m, paths[m])
@@ -107,9 +105,8 @@ class LoadMultiModalImageFromFile(LoadRGBXImageFromFile):
             arrays.append(arr)
         if len({a.dtype for a in arrays}) > 1:
             arrays = [a.astype(np.float32) for a in arrays]  # exact for 8 / 16 bit
-        # the two-modality stacking: dtype promotion, img_shape / ori_shape
-        out = self.stack(rgb, np.concatenate(arrays, axis=2), results,
-                         f'RGB image {img_path}', 'the stacked modalities')
+        # the two-modality path: label-map check, dtype promotion, img_shape / ori_shape
+        out = self._stack_checked(results, rgb, np.concatenate(arrays, axis=2))
         out['modality_layout'] = make_multimodal_layout(parts, rgb_channels=rgb.shape[2])
         return out
 
